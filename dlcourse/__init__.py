@@ -1,0 +1,27 @@
+"""dlcourse: the small infrastructure package of the course *From NumPy to Keras*.
+
+It holds data loading, seeding, fast mode, gradient checking, test helpers,
+NumPy <-> Keras weight copying, plotting helpers and the command line.
+It never holds the answers to the exercises.
+
+Typical first cell of a chapter::
+
+    import dlcourse
+    rng = dlcourse.setup(seed=0)            # NumPy only
+    rng = dlcourse.setup(seed=0, keras=True)  # also TensorFlow/Keras, quietly
+"""
+from .config import FAST, by_mode, fast_mode
+from .seed import setup
+from .data import DatasetError, load_boston, load_mnist
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FAST",
+    "by_mode",
+    "fast_mode",
+    "setup",
+    "DatasetError",
+    "load_boston",
+    "load_mnist",
+]

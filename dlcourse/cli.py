@@ -1,0 +1,149 @@
+"""Command line of the course: ``python -m dlcourse COMMAND``.
+
+  release [--check]        regenerate chapters/ from solutions/ (or only check it is in step)
+  check CHAPTER|NOTEBOOK   learner self-check: run a notebook's tests, say which fail and why
+  grade CHAPTER            instructor: autograde submitted/, write feedback, export grades.csv
+  pins                     rewrite environment.yml and binder/environment.yml from requirements.txt
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+from .course import ROOT, CourseError, chapter_ids, generate_release, nbgrader, release_differences, resolve_chapter
+
+
+def cmd_release(args) -> int:
+    if args.check:
+        diffs = release_differences()
+        if diffs:
+            print("chapters/ is not what nbgrader generates from solutions/ now:")
+            print("\n".join("  " + d for d in diffs))
+            print("Run `python -m dlcourse release` and commit chapters/.")
+            return 1
+        print(f"chapters/ is in step with solutions/ ({len(chapter_ids())} chapters).")
+        return 0
+    out = generate_release(ROOT / "chapters")
+    print(f"Wrote the student release of {len(chapter_ids())} chapters to {out}.")
+    return 0
+
+
+def _notebook_path(target: str) -> Path:
+    path = Path(target)
+    if path.suffix == ".ipynb":
+        if not path.is_file():
+            raise CourseError(f"notebook {path} does not exist.")
+        return path
+    cid = resolve_chapter(target)
+    path = ROOT / "chapters" / cid / f"{cid}.ipynb"
+    if not path.is_file():
+        raise CourseError(f"{path} is missing: run `python -m dlcourse release` to regenerate chapters/.")
+    return path
+
+
+def validate_notebook(path: Path) -> dict:
+    """Run a notebook's tests with nbgrader's validator; returns nbgrader's results dict."""
+    import nbformat
+    from nbgrader.validator import Validator
+    from traitlets.config import Config
+
+    try:
+        nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the learner's file
+        raise CourseError(f"{path} is not a readable notebook ({exc.__class__.__name__}): "
+                          "restore it from chapters/ or from JupyterLab's File > Revert.") from None
+    cfg = Config()
+    cfg.Execute.timeout = int(os.environ.get("DLCOURSE_CELL_TIMEOUT", "300"))
+    cfg.Validator.ignore_checksums = False
+    return Validator(config=cfg).validate(str(path))
+
+
+def cmd_check(args) -> int:
+    path = _notebook_path(args.target)
+    print(f"Checking {path} (this runs the whole notebook) ...", flush=True)
+    results = validate_notebook(path)
+    if results.get("type_changed") or results.get("changed"):
+        print("Some test cells were changed or deleted. Put them back as they were (copy them from a fresh "
+              "chapters/ notebook) and check again.")
+        return 1
+    failed = results.get("failed", [])
+    if not failed:
+        print("All tests passed.")
+        return 0
+    print(f"{len(failed)} cell(s) failed:")
+    for item in failed:
+        first = item["source"].splitlines()[0] if item["source"] else "(empty cell)"
+        error = re.sub(r"\x1b\[[0-9;]*m", "", item["raw_error"]).strip()
+        last = [line for line in error.splitlines() if line.strip()][-1:] or ["(no message)"]
+        print(f"  - cell starting `{first[:70]}`\n      {last[0][:300]}")
+    return 1
+
+
+def cmd_grade(args) -> int:
+    from .grading import grade_chapter
+
+    cid = resolve_chapter(args.chapter)
+    if args.workers is not None and args.workers < 1:
+        raise CourseError(f"--workers must be at least 1, got {args.workers}.")
+    results = grade_chapter(ROOT, cid, submitted=Path(args.submitted) if args.submitted else None,
+                            workers=args.workers, dask=args.dask, fast=not args.full, timeout=args.timeout,
+                            memory_mb=args.memory_mb, force=args.force, csv_path=Path(args.csv),
+                            sandboxed=False if args.no_sandbox else None)
+    errors = [r for r in results if r.get("status") != "graded"]
+    flagged = [r for r in results if r.get("flags")]
+    print(f"{len(results)} submission(s): {len(results) - len(errors)} graded, {len(errors)} with errors, "
+          f"{len(flagged)} flagged. Grades: {args.csv}; feedback: {ROOT / 'feedback'}.")
+    for r in errors:
+        print(f"  ERROR {r['student']}: {r.get('message')}")
+    for r in flagged:
+        print(f"  FLAGGED {r['student']}: {'; '.join(r['flags'])}")
+    return 0
+
+
+def cmd_pins(args) -> int:
+    from .pins import write_environment_files
+
+    for name in write_environment_files():
+        print(f"wrote {name}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dlcourse", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("release", help="regenerate chapters/ from solutions/")
+    p.add_argument("--check", action="store_true", help="only check chapters/ is in step; exit 1 if not")
+    p.set_defaults(func=cmd_release)
+    p = sub.add_parser("check", help="run a chapter's tests on your notebook (self-check)")
+    p.add_argument("target", help="chapter (01, 01-neuron) or path to a notebook")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("grade", help="autograde a chapter's submissions, write feedback and grades.csv")
+    p.add_argument("chapter")
+    p.add_argument("--submitted", help="folder of submissions, <student>/<chapter>/<chapter>.ipynb (default submitted/)")
+    p.add_argument("--csv", default="grades.csv", help="where to write the grades (default grades.csv)")
+    p.add_argument("--workers", type=int, default=None, help="parallel workers (default: number of cores)")
+    p.add_argument("--dask", nargs="?", const="local", default=None, metavar="SCHEDULER",
+                   help="run the notebooks on Dask: a local cluster, or the scheduler at this address")
+    p.add_argument("--timeout", type=int, default=int(os.environ.get("DLCOURSE_CELL_TIMEOUT", "300")),
+                   help="seconds per cell (default 300)")
+    p.add_argument("--memory-mb", type=int, default=4096, help="address-space limit per kernel (default 4096)")
+    p.add_argument("--force", action="store_true", help="grade again even submissions that did not change")
+    p.add_argument("--no-sandbox", action="store_true", help="run kernels as this user, without the sandbox")
+    p.add_argument("--full", action="store_true", help="grade in full mode (default: fast mode)")
+    p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("pins", help="rewrite the conda environment files from requirements.txt")
+    p.set_defaults(func=cmd_pins)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

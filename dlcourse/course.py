@@ -1,0 +1,102 @@
+"""Where the course lives on disk, and running nbgrader on it."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTER_RE = re.compile(r"^\d\d-[a-z0-9-]+$")
+GLOSSARY = "GLOSSARY.md"
+COURSE_ID = "numpy-to-keras"  # as in nbgrader_config.py
+
+
+class CourseError(RuntimeError):
+    """Something about the course folder or a command's input is wrong; the message says what to do."""
+
+
+def chapter_ids(root: Path = ROOT) -> list[str]:
+    """The chapters in ``solutions/``: folder names like ``01-neuron``, sorted."""
+    src = root / "solutions"
+    return sorted(p.name for p in src.iterdir() if p.is_dir() and CHAPTER_RE.match(p.name)) if src.is_dir() else []
+
+
+def resolve_chapter(name: str, root: Path = ROOT) -> str:
+    """Accept ``01``, ``1``, ``01-neuron`` or ``neuron`` and return the chapter id."""
+    ids = chapter_ids(root)
+    key = name.strip().strip("/").split("/")[-1]
+    for cid in ids:
+        num, slug = cid.split("-", 1)
+        if key in (cid, num, slug) or (key.isdigit() and int(key) == int(num)):
+            return cid
+    raise CourseError(f"no chapter called {name!r}; the chapters are: {', '.join(ids) or '(none)'}.")
+
+
+def tool_env(extra: dict | None = None) -> dict:
+    """Environment for nbgrader's subprocesses: this Python's bin/ first on PATH (nbgrader calls `alembic`)."""
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def nbgrader(args: list[str], cwd: Path, *, env: dict | None = None, timeout: float | None = None,
+             capture: bool = True) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in the course folder ``cwd``."""
+    cmd = [sys.executable, "-m", "nbgrader", *args]
+    return subprocess.run(cmd, cwd=cwd, env=tool_env(env), timeout=timeout, text=True,
+                          capture_output=capture)
+
+
+def make_course_copy(dest: Path, chapters: list[str], root: Path = ROOT) -> Path:
+    """A minimal course folder in ``dest``: the nbgrader config and the chosen solution chapters."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(root / "nbgrader_config.py", dest / "nbgrader_config.py")
+    for cid in chapters:
+        shutil.copytree(root / "solutions" / cid, dest / "solutions" / cid,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dest
+
+
+def generate_release(out: Path, root: Path = ROOT) -> Path:
+    """Generate the student release of every chapter into ``out`` (a fresh folder) and return it."""
+    ids = chapter_ids(root)
+    if not ids:
+        raise CourseError(f"no chapters found in {root / 'solutions'}.")
+    with tempfile.TemporaryDirectory(prefix="dlcourse-release-") as tmp:
+        course = make_course_copy(Path(tmp), ids, root)
+        env = {"DLCOURSE_GRADEBOOK": "sqlite:///" + str(course / "release.db")}
+        for cid in ids:
+            proc = nbgrader(["generate_assignment", cid, "--force", "--log-level=WARN"], course, env=env)
+            if proc.returncode != 0:
+                raise CourseError(f"nbgrader could not generate the release of {cid}:\n{proc.stdout}{proc.stderr}")
+        if out.exists():
+            shutil.rmtree(out)
+        shutil.copytree(course / "chapters", out)
+    glossary = root / "solutions" / GLOSSARY
+    if glossary.is_file():
+        shutil.copy2(glossary, out / GLOSSARY)
+    return out
+
+
+def _tree(path: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*"))
+            if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+
+
+def release_differences(root: Path = ROOT) -> list[str]:
+    """Files where ``chapters/`` differs from a fresh release of ``solutions/`` (empty list: in step)."""
+    with tempfile.TemporaryDirectory(prefix="dlcourse-check-") as tmp:
+        fresh = _tree(generate_release(Path(tmp) / "chapters", root))
+    current = _tree(root / "chapters") if (root / "chapters").is_dir() else {}
+    diffs = [f"missing in chapters/: {name}" for name in fresh if name not in current]
+    diffs += [f"not generated from solutions/: chapters/{name}" for name in current if name not in fresh]
+    diffs += [f"differs from a fresh release: chapters/{name}" for name in fresh
+              if name in current and fresh[name] != current[name]]
+    return sorted(diffs)

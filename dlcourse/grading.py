@@ -1,0 +1,470 @@
+"""Grading a class: nbgrader's autograde, one submission at a time in a sandbox, many at once.
+
+The instructor's command is ``python -m dlcourse grade CHAPTER`` (see :func:`grade_chapter`).
+Each submission is graded by :func:`grade_one` in its own throw-away nbgrader course folder:
+nbgrader's own autograde and feedback steps, with three course preprocessors added
+(:class:`~dlcourse.guard.InjectGuard`, :class:`SafeExecute`, :class:`~dlcourse.guard.CheckGuard`)
+and the kernel started by :mod:`dlcourse.sandbox`. Workers never touch the instructor's
+gradebook: they return scores, and the coordinating process alone writes them, one submission
+per transaction, so parallel workers cannot lock or corrupt it. A journal of what was graded
+(with each submission's sha256) makes a re-run skip what is done and resume after a crash.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import csv
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from queue import Empty
+
+import nbformat
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import ensure_async
+from nbformat.v4 import new_output
+from nbgrader import utils
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Integer
+
+from . import sandbox
+from .course import COURSE_ID, CourseError, make_course_copy, nbgrader, tool_env
+from .guard import SECRET_ENV, new_secret
+
+# nbgrader's Gradebook shells out to `alembic`, which lives next to this Python.
+if str(Path(sys.executable).parent) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+
+RESULT_KEYS = ("student", "chapter", "status", "message", "scores", "max_scores", "flags", "sha256", "seconds")
+
+
+# ---------------------------------------------------------------- preprocessors
+class SafeExecute(Execute):
+    """nbgrader's Execute, made to survive the submission it runs.
+
+    - A cell that kills the kernel (``os._exit``, a segfault, running out of memory, ignoring an
+      interrupt after its time limit) is replaced by ``raise RuntimeError(...)`` and the notebook
+      is run again from the top: only that cell, and what depends on it, scores 0.
+    - A cell past its time limit is interrupted; if it ignores the interrupt for ``interrupt_grace``
+      seconds, the kernel is killed and the rule above applies.
+    - Output beyond ``output_limit`` bytes per cell is dropped (a flood cannot fill the grader's memory).
+    - After each run every process the kernel left behind is killed.
+    """
+
+    max_restarts = Integer(4, help="kernel deaths tolerated per notebook").tag(config=True)
+    interrupt_grace = Integer(10, help="seconds a timed-out cell gets to stop after the interrupt").tag(config=True)
+    output_limit = Integer(2_000_000, help="bytes of output kept per cell").tag(config=True)
+    sandbox_uid = Integer(-1, help="uid the sandboxed kernel runs as (-1: none)").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.on_cell_execute = self._track_cell
+        self._cell_index = None
+        self._why = None
+        self._out_bytes: dict[int, int] = {}
+
+    def _track_cell(self, cell, cell_index, **kwargs):
+        self._cell_index = cell_index
+
+    def preprocess(self, nb, resources=None, km=None):
+        original = copy.deepcopy(nb)
+        killers: dict[int, str] = {}
+        out = None
+        for _attempt in range(self.max_restarts + 1):
+            work = copy.deepcopy(original)
+            for idx, why in killers.items():
+                work.cells[idx].source = f"raise RuntimeError({why!r})"
+            self._cell_index, self._why, self._out_bytes = None, None, {}
+            try:
+                out, resources = super().preprocess(work, resources, km)
+                break
+            except DeadKernelError:
+                idx = self._cell_index
+                if idx is None or idx in killers:
+                    raise
+                why = self._why or "stopped the kernel (it exited, crashed or ran out of memory)"
+                killers[idx] = f"grading: this cell {why}; it scores 0 and the notebook was run again without it"
+                self.log.warning("cell %s %s; running the notebook again without it", idx, why)
+            finally:
+                self._cleanup_processes()
+        else:
+            raise DeadKernelError(f"the kernel died {self.max_restarts + 1} times; giving up on this notebook")
+        for idx in killers:
+            out.cells[idx].source = original.cells[idx].source
+        return out, resources
+
+    def _kernel_pid(self):
+        prov = getattr(getattr(self, "km", None), "provisioner", None)
+        proc = getattr(prov, "process", None)
+        return getattr(proc, "pid", None)
+
+    def _cleanup_processes(self):
+        if self.sandbox_uid >= 0:
+            sandbox.kill_uid(self.sandbox_uid)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.log.error("cell ran past its %s s limit: interrupting", timeout)
+        await ensure_async(self.km.interrupt_kernel())
+        deadline = time.monotonic() + self.interrupt_grace
+        while time.monotonic() < deadline:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=max(0.1, deadline - time.monotonic())))
+            except Empty:
+                break
+            if msg.get("msg_type") == "execute_reply":
+                note = f"this cell ran longer than the {timeout} s limit and was interrupted"
+                return {"content": {"status": "error", "ename": "CellTimeoutError", "evalue": note,
+                                    "traceback": [f"CellTimeoutError: {note}"]}}
+        self._why = f"ran longer than the {timeout} s limit and ignored the interrupt"
+        pid = self._kernel_pid()
+        if self.sandbox_uid >= 0:
+            sandbox.kill_uid(self.sandbox_uid)
+        elif pid:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        await asyncio.sleep(0.5)
+        raise DeadKernelError("killed after ignoring the interrupt")
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
+        used = self._out_bytes.get(cell_index, 0)
+        self._out_bytes[cell_index] = used + size
+        text = content.get("text", "")
+        if used + size > self.output_limit and "DLCOURSE-" not in text:
+            if used <= self.output_limit:
+                outs.append(new_output("stream", name="stderr",
+                                       text=f"[grading: output beyond {self.output_limit} bytes was dropped]\n"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+class CleanFeedback(NbGraderPreprocessor):
+    """Feedback step: no hidden test may reach the learner, not even in a traceback.
+
+    Hidden-test regions are cut from test cells' source, and the error output of a test cell that
+    has hidden tests keeps only its last line (the assertion's message, which says what is wrong).
+    """
+
+    begin = "### BEGIN HIDDEN TESTS"
+    end = "### END HIDDEN TESTS"
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not utils.is_grade(cell):
+            return cell, resources
+        lines, hidden = [], False
+        for line in cell.source.splitlines():
+            if self.begin in line:
+                hidden = True
+            elif self.end in line:
+                hidden = False
+            elif not hidden:
+                lines.append(line)
+        cell.source = "\n".join(lines)
+        for out in cell.get("outputs", []):  # tracebacks of test cells show test code: keep the message only
+            if out.get("output_type") == "error":
+                out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
+        return cell, resources
+
+
+# ---------------------------------------------------------------- one submission
+GRADING_CONFIG = """
+# --- added by dlcourse.grading for one sandboxed submission ---
+from nbgrader.preprocessors import (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+    CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades, AssignLatePenalties, GetGrades)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from dlcourse.guard import InjectGuard, CheckGuard
+from dlcourse.grading import SafeExecute, CleanFeedback
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+                                      CheckCellMetadata, InjectGuard]
+c.Autograde.autograde_preprocessors = [SafeExecute, CheckGuard, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.GenerateFeedback.preprocessors = [GetGrades, CleanFeedback, CSSHTMLHeaderPreprocessor]
+c.SafeExecute.kernel_name = "dlcourse-grader"
+c.SafeExecute.timeout = {timeout}
+c.SafeExecute.sandbox_uid = {uid}
+c.SafeExecute.allow_errors = True
+"""
+
+
+def sha256_of(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _result(job, status, message="", scores=None, max_scores=None, flags=(), seconds=0.0):
+    return {"student": job["student"], "chapter": job["chapter"], "status": status, "message": message,
+            "scores": scores or {}, "max_scores": max_scores or {}, "flags": list(flags),
+            "sha256": job.get("sha256", ""), "seconds": round(seconds, 1)}
+
+
+def _prepare_submission(job, dest: Path) -> tuple[str | None, list[str]]:
+    """Copy the learner's folder into ``dest``; returns (error, notes)."""
+    src = Path(job["submission"])
+    chapter = job["chapter"]
+    want = f"{chapter}.ipynb"
+    notes: list[str] = []
+    dest.mkdir(parents=True)
+    notebooks = sorted(p for p in src.glob("*.ipynb")) if src.is_dir() else []
+    if not notebooks:
+        return f"no notebook in {src} (expected {want})", notes
+    if not (src / want).is_file():
+        if len(notebooks) > 1:
+            return f"{len(notebooks)} notebooks in {src} and none is named {want}: rename the one to grade", notes
+        notes.append(f"graded {notebooks[0].name} as {want} (the file was renamed)")
+    for p in src.iterdir():
+        if p.is_file() and p.stat().st_size <= 50 * 2**20 and p.suffix != ".ipynb":
+            shutil.copy2(p, dest / p.name)
+    chosen = src / want if (src / want).is_file() else notebooks[0]
+    try:
+        nb = nbformat.read(chosen, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # noqa: BLE001 - any unreadable submission is reported, not raised
+        return f"{chosen.name} is not a valid notebook ({exc.__class__.__name__}: {str(exc)[:120]})", notes
+    nbformat.write(nb, dest / want)
+    return None, notes
+
+
+def grade_one(job: dict) -> dict:
+    """Grade one learner's submission of one chapter. Runs in a worker; never raises.
+
+    job: {"student", "chapter", "submission" (folder), "template_db" (sqlite file made by
+    generate_assignment), "course_root", "out_autograded", "out_feedback", "fast", "timeout",
+    "memory_mb", "sandbox", "sha256"}
+    """
+    t0 = time.monotonic()
+    student, chapter = job["student"], job["chapter"]
+    scratch = Path(tempfile.mkdtemp(prefix="dlcourse-grade-"))
+    uid = 61000 + os.getpid() % 4000 if job.get("sandbox") else -1
+    try:
+        course = make_course_copy(scratch / "course", [chapter], Path(job["course_root"]))
+        shutil.copy2(job["template_db"], course / "gradebook.db")
+        timeout = int(job.get("timeout", 300))
+        with open(course / "nbgrader_config.py", "a") as fh:
+            fh.write(GRADING_CONFIG.format(timeout=timeout, uid=uid))
+        error, notes = _prepare_submission(job, course / "submitted" / student / chapter)
+        if error:
+            return _result(job, "error", error, seconds=time.monotonic() - t0)
+        sandbox.install_kernelspec(scratch / "jupyter", uid=uid if uid >= 0 else None,
+                                   memory_mb=int(job.get("memory_mb", 4096)),
+                                   hide=[job["course_root"], str(scratch)])
+        env = {"JUPYTER_PATH": str(scratch / "jupyter"), SECRET_ENV: new_secret(),
+               "DLCOURSE_GRADEBOOK": f"sqlite:///{course / 'gradebook.db'}",
+               "DLCOURSE_FAST": "1" if job.get("fast", True) else "0", "DLCOURSE_COURSE_DIR": str(course),
+               "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        budget = max(1800, timeout * 20)
+        try:
+            proc = nbgrader(["autograde", chapter, "--student", student, "--force"], course, env=env, timeout=budget)
+        except subprocess.TimeoutExpired:
+            return _result(job, "error", f"grading took longer than {budget} s and was stopped",
+                           seconds=time.monotonic() - t0)
+        graded_nb = course / "autograded" / student / chapter / f"{chapter}.ipynb"
+        if proc.returncode != 0 or not graded_nb.is_file():
+            tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+            return _result(job, "error", "nbgrader could not grade it: " + " | ".join(tail)[-400:],
+                           seconds=time.monotonic() - t0)
+        fb = nbgrader(["generate_feedback", chapter, "--student", student, "--force"], course, env=env, timeout=600)
+        from nbgrader.api import Gradebook
+
+        with Gradebook(env["DLCOURSE_GRADEBOOK"], COURSE_ID) as gb:
+            sub = gb.find_submission_notebook(chapter, chapter, student)
+            scores = {g.name: float(g.score) for g in sub.grades}
+            max_scores = {g.name: float(g.max_score) for g in sub.grades}
+        flags = nbformat.read(graded_nb, as_version=4).metadata.get("dlcourse", {}).get("flags", [])
+        for src, dest in ((course / "autograded" / student / chapter, job.get("out_autograded")),
+                          (course / "feedback" / student / chapter, job.get("out_feedback"))):
+            if dest and src.is_dir():
+                shutil.rmtree(dest, ignore_errors=True)
+                shutil.copytree(src, dest)
+        message = "; ".join(notes + ([] if fb.returncode == 0 else ["feedback could not be generated"]))
+        return _result(job, "graded", message, scores, max_scores, flags, time.monotonic() - t0)
+    except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the class
+        return _result(job, "error", f"{exc.__class__.__name__}: {exc}"[:400], seconds=time.monotonic() - t0)
+    finally:
+        if uid >= 0:
+            sandbox.kill_uid(uid)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the class
+def _atomic_json(path: Path, data) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def template_gradebook(root: Path, chapter: str, dest: Path) -> Path:
+    """A small SQLite gradebook that knows the chapter (made by nbgrader generate_assignment)."""
+    course = make_course_copy(dest / "template", [chapter], root)
+    db = dest / "template.db"
+    proc = nbgrader(["generate_assignment", chapter, "--force"], course, env={"DLCOURSE_GRADEBOOK": f"sqlite:///{db}"})
+    if proc.returncode != 0:
+        raise CourseError(f"nbgrader could not generate {chapter}: {proc.stderr[-500:]}")
+    return db
+
+
+def ensure_assignment(root: Path, chapter: str, db_url: str, tmp: Path) -> None:
+    """Make sure the instructor's gradebook knows the chapter (its grade cells and points)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url, COURSE_ID) as gb:
+        try:
+            gb.find_assignment(chapter)
+            return
+        except MissingEntry:
+            pass
+    course = make_course_copy(tmp / "ensure", [chapter], root)
+    proc = nbgrader(["generate_assignment", chapter, "--force"], course, env={"DLCOURSE_GRADEBOOK": db_url})
+    if proc.returncode != 0:
+        raise CourseError(f"nbgrader could not add {chapter} to the gradebook: {proc.stderr[-500:]}")
+
+
+def record(db_url: str, result: dict) -> None:
+    """Write one graded submission into the gradebook, replacing an earlier grading of it."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    student, chapter = result["student"], result["chapter"]
+    with Gradebook(db_url, COURSE_ID) as gb:
+        gb.update_or_create_student(student)
+        try:
+            gb.remove_submission(chapter, student)
+        except MissingEntry:
+            pass
+        gb.update_or_create_submission(chapter, student)
+        nb = gb.find_submission_notebook(chapter, chapter, student)
+        for grade in nb.grades:
+            grade.auto_score = float(result["scores"].get(grade.name, 0.0))
+            grade.needs_manual_grade = False
+        nb.flagged = bool(result["flags"]) or result["status"] != "graded"
+        gb.db.commit()
+
+
+def _executor(workers: int, dask: str | None):
+    if dask is None:
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver"))
+        return pool, cf.as_completed, pool.shutdown
+    from distributed import Client, LocalCluster, as_completed
+
+    if dask == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+
+        def close(**_):
+            client.close()
+            cluster.close()
+    else:
+        client = Client(dask)
+
+        def close(**_):
+            client.close()
+    return client, as_completed, close
+
+
+def grade_chapter(root: Path, chapter: str, *, submitted: Path | None = None, workers: int | None = None,
+                  dask: str | None = None, fast: bool = True, timeout: int = 300, memory_mb: int = 4096,
+                  force: bool = False, csv_path: Path | None = None, sandboxed: bool | None = None,
+                  log=print) -> list[dict]:
+    """Autograde every submission of ``chapter`` in ``submitted/`` and return one result per learner."""
+    from nbgrader.api import Gradebook
+
+    root = Path(root).resolve()
+    submitted = Path(submitted or root / "submitted").resolve()
+    if not submitted.is_dir():
+        raise CourseError(f"no submissions folder {submitted}: put submissions in "
+                          f"{submitted}/<student>/{chapter}/{chapter}.ipynb (nbgrader's layout).")
+    students = sorted(p.name for p in submitted.iterdir() if p.is_dir() and (p / chapter).exists())
+    if not students:
+        raise CourseError(f"no submission of {chapter} in {submitted} (expected <student>/{chapter}/{chapter}.ipynb).")
+    sandboxed = sandbox.can_sandbox() if sandboxed is None else sandboxed
+    workers = workers or os.cpu_count() or 1
+    db_url = os.environ.get("DLCOURSE_GRADEBOOK", f"sqlite:///{root / 'gradebook.db'}")
+    state_dir = root / "grading"
+    state_dir.mkdir(mode=0o700, exist_ok=True)
+    journal_path = state_dir / f"{chapter}.json"
+    journal = json.loads(journal_path.read_text()) if journal_path.is_file() else {}
+    results: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="dlcourse-class-") as tmp:
+        tmp = Path(tmp)
+        template = template_gradebook(root, chapter, tmp)
+        ensure_assignment(root, chapter, db_url, tmp)
+        with Gradebook(db_url, COURSE_ID) as gb:
+            in_book = {s.student.id for s in gb.find_assignment(chapter).submissions}
+        jobs = []
+        for student in students:
+            folder = submitted / student / chapter
+            digest = sha256_of(folder)
+            old = journal.get(student, {})
+            if not force and old.get("sha256") == digest and student in in_book:
+                log(f"  {student}: unchanged since it was graded ({old.get('status')}), skipped")
+                results.append({**old, "student": student, "chapter": chapter, "skipped": True})
+                continue
+            jobs.append({"student": student, "chapter": chapter, "submission": str(folder), "sha256": digest,
+                         "template_db": str(template), "course_root": str(root), "fast": fast,
+                         "timeout": timeout, "memory_mb": memory_mb, "sandbox": sandboxed,
+                         "out_autograded": str(root / "autograded" / student / chapter),
+                         "out_feedback": str(root / "feedback" / student / chapter)})
+        log(f"grading {len(jobs)} submission(s) of {chapter} with {workers} worker(s)"
+            f"{' on Dask ' + dask if dask else ''}; sandbox: {'on' if sandboxed else 'OFF (not root on Linux)'}")
+        if jobs:
+            pool, as_completed, close = _executor(workers, dask)
+            try:
+                futures = {pool.submit(grade_one, job): job for job in jobs}
+                for i, fut in enumerate(as_completed(list(futures)), 1):
+                    try:
+                        res = fut.result()
+                    except Exception as exc:  # noqa: BLE001 - a lost worker costs only its submission
+                        res = _result(futures[fut], "error", f"the grading worker failed: {exc.__class__.__name__}: {exc}")
+                    record(db_url, res)  # the only writer of the gradebook
+                    journal[res["student"]] = {k: res[k] for k in RESULT_KEYS if k != "student"}
+                    _atomic_json(journal_path, journal)
+                    results.append(res)
+                    total = sum(res["scores"].values())
+                    top = sum(res["max_scores"].values())
+                    extra = (" FLAGGED: " + "; ".join(res["flags"])) if res["flags"] else ""
+                    extra += (" (" + res["message"] + ")") if res["message"] else ""
+                    log(f"  [{i}/{len(jobs)}] {res['student']}: {res['status']} {total:g}/{top:g} "
+                        f"in {res['seconds']:.0f} s{extra}")
+            finally:
+                close(wait=True) if dask is None else close()
+    if csv_path:
+        write_csv(csv_path, db_url, chapter, journal)
+    return results
+
+
+def write_csv(path: Path, db_url: str, chapter: str, journal: dict) -> None:
+    """One row per learner: total, maximum, each test cell's score, status and flags."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, COURSE_ID) as gb:
+        assignment = gb.find_assignment(chapter)
+        cells = sorted(c.name for nb in assignment.notebooks for c in nb.grade_cells)
+        rows = []
+        for sub in assignment.submissions:
+            nb = sub.notebooks[0]
+            by_name = {g.name: g.score for g in nb.grades}
+            info = journal.get(sub.student.id, {})
+            rows.append([sub.student.id, chapter, f"{sub.score:g}", f"{sub.max_score:g}"]
+                        + [f"{by_name.get(c, 0):g}" for c in cells]
+                        + [info.get("status", "graded"), " | ".join(info.get("flags", [])), info.get("message", "")])
+    path = Path(path)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["student", "chapter", "score", "max_score", *cells, "status", "flags", "message"])
+        w.writerows(sorted(rows))
+    os.replace(tmp, path)
