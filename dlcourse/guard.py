@@ -5,7 +5,8 @@ notebook and a one-line *check* at the end of every test cell. The preamble runs
 learner code: it snapshots what the tests rely on (builtins, NumPy, ``numpy.testing``,
 ``dlcourse.testing``, IPython's input/AST transformers and hooks, ``sys.modules`` entries,
 stdout/displayhook) and defines a check function under a random name. The check, run at the end
-of each test cell, compares the live objects with the snapshot and, when all is intact, prints a
+of each test cell, compares the live objects with the snapshot (at the start, so that a wrong
+answer that also tampers is flagged too) and, when all is intact at the end, prints a
 *receipt*: an HMAC of the cell's grade id under a per-run secret. After execution,
 :class:`CheckGuard` gives 0 points to every test cell without its receipt (the cell did not run
 to its end, e.g. an input transformer rewrote it) or with a tamper report, flags the
@@ -31,6 +32,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 SECRET_ENV = "DLCOURSE_GUARD_SECRET"
 RECEIPT = "DLCOURSE-RECEIPT:"
 TAMPER = "DLCOURSE-TAMPER:"
+STOPPED = "grading stopped: the notebook changed what the tests rely on ("
 _FLAGS_KEY = "dlcourse"
 
 PREAMBLE = r'''
@@ -63,6 +65,7 @@ def __FACTORY__(secret, check_name):
     tm = ip.input_transformer_manager
     tm_lists = {n: list(getattr(tm, n)) for n in ("cleanup_transforms", "line_transforms", "token_transformers")}
     hooks = {n: list(ip.events.callbacks.get(n, [])) for n in ("pre_execute", "pre_run_cell")}
+    custom_exc = (ip.custom_exceptions, vars(ip).get("CustomTB"))
     streams = (sys.stdout, sys.stderr, sys.displayhook, sys.excepthook, type(sys.stdout).write)
     helper_names = [k for k in vars(dlcourse.testing) if k.startswith("assert_")]
     ok_types, _id, _len, _list, _getattr = (type, object), id, len, list, getattr
@@ -94,6 +97,8 @@ def __FACTORY__(secret, check_name):
         for n, saved in hooks.items():
             if _list(ip.events.callbacks.get(n, [])) != saved:
                 found.append(f"IPython {n} hooks were changed")
+        if (ip.custom_exceptions, vars(ip).get("CustomTB")) != custom_exc:
+            found.append("IPython's exception handler was replaced (set_custom_exc)")
         if (sys.stdout, sys.stderr, sys.displayhook, sys.excepthook, type(sys.stdout).write) != streams:
             found.append("sys.stdout/stderr/displayhook was replaced")
         for name in helper_names:
@@ -102,15 +107,20 @@ def __FACTORY__(secret, check_name):
         if "np" in ns and ns["np"] is not numpy:
             found.append("the name np no longer refers to numpy")
         return found
-    write = type(sys.stdout).write
+    write, flush = type(sys.stdout).write, type(sys.stdout).flush
     out = sys.stdout
-    def check(grade_id):
+    STOPPED = __STOPPED__
+    def check(grade_id, start=False):
         found = problems()
         if found:
             write(out, "__TAMPER__ " + "; ".join(found) + "\n")
-            raise RuntimeError("grading stopped: the notebook changed what the tests rely on (" + found[0] + ")")
+            flush(out)
+            raise RuntimeError(STOPPED + found[0] + ")")
+        if start:
+            return
         mac = hmac.new(secret, grade_id.encode(), hashlib.sha256).hexdigest()
         write(out, "__RECEIPT__" + mac + "\n")
+        flush(out)
     ns[check_name] = check
 __FACTORY__(__SECRET__, __CHECK__)
 del __FACTORY__
@@ -140,13 +150,13 @@ class InjectGuard(NbGraderPreprocessor):
         name = check_name(secret)
         factory = "_" + hashlib.sha256(b"factory" + secret).hexdigest()[:12]
         src = (PREAMBLE.replace("__FACTORY__", factory).replace("__SECRET__", repr(secret))
-               .replace("__CHECK__", repr(name)).replace("__TAMPER__", TAMPER).replace("__RECEIPT__", RECEIPT))
+               .replace("__CHECK__", repr(name)).replace("__TAMPER__", TAMPER).replace("__RECEIPT__", RECEIPT).replace("__STOPPED__", repr(STOPPED)))
         cell = new_code_cell(src.strip())
         cell.metadata[_FLAGS_KEY] = {"injected": True}
         for c in nb.cells:
             if utils.is_grade(c) and c.cell_type == "code":
-                gid = c.metadata.nbgrader["grade_id"]
-                c.source = c.source.rstrip() + f"\n{name}({gid!r})"
+                gid = c["metadata"]["nbgrader"]["grade_id"]
+                c.source = f"{name}({gid!r}, True)\n" + c.source.rstrip() + f"\n{name}({gid!r})"
         nb.cells.insert(0, cell)
         return nb, resources
 
@@ -156,16 +166,20 @@ class CheckGuard(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         secret = _secret()
-        suffix = re.compile(r"\n" + re.escape(check_name(secret)) + r"\('[^']*'\)\s*$")
+        name = re.escape(check_name(secret))
+        prefix = re.compile(r"^" + name + r"\('[^']*', True\)\n")
+        suffix = re.compile(r"\n" + name + r"\('[^']*'\)\s*$")
         flags: list[str] = []
         nb.cells = [c for c in nb.cells if not c.get("metadata", {}).get(_FLAGS_KEY, {}).get("injected")]
         for c in nb.cells:
             if c.cell_type != "code" or not utils.is_grade(c):
                 continue
-            gid = c.metadata.nbgrader["grade_id"]
-            c.source = suffix.sub("", c.source)
+            gid = c["metadata"]["nbgrader"]["grade_id"]
+            c.source = prefix.sub("", suffix.sub("", c.source))
             text = "".join(o.get("text", "") for o in c.get("outputs", []) if o.get("output_type") == "stream")
             tamper = [line[len(TAMPER):].strip() for line in text.splitlines() if line.startswith(TAMPER)]
+            tamper += [o["evalue"][len(STOPPED):].rstrip(")") for o in c.get("outputs", [])
+                       if o.get("output_type") == "error" and str(o.get("evalue", "")).startswith(STOPPED)]
             good = RECEIPT + receipt(secret, gid) in text
             for o in c.get("outputs", []):
                 if o.get("output_type") == "stream":
