@@ -233,8 +233,40 @@ def _prepare_submission(job, dest: Path) -> tuple[str | None, list[str]]:
         nbformat.validate(nb)
     except Exception as exc:  # noqa: BLE001 - any unreadable submission is reported, not raised
         return f"{chosen.name} is not a valid notebook ({exc.__class__.__name__}: {str(exc)[:120]})", notes
+    notes += repair_metadata(nb, nbformat.read(Path(job["source"]), as_version=4))
     nbformat.write(nb, dest / want)
     return None, notes
+
+
+def repair_metadata(nb, source) -> list[str]:
+    """Make the learner's nbgrader cell metadata what the chapter says it is; return notes.
+
+    A cell whose grade id the chapter knows gets the chapter's metadata back (points, grade flag,
+    lock); a second cell with the same grade id, or a cell with an unknown grade id, becomes an
+    ordinary cell (its code still runs, it is not graded). nbgrader then restores the locked
+    cells' source and re-adds any test cell that was deleted (``add_missing_cells``).
+    """
+    known = {c["metadata"]["nbgrader"]["grade_id"]: c for c in source.cells
+             if "nbgrader" in c.get("metadata", {}) and "grade_id" in c["metadata"]["nbgrader"]}
+    seen, notes = set(), []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is None:
+            continue
+        gid = meta.get("grade_id") if isinstance(meta, dict) else None
+        if gid in known and gid not in seen and known[gid].cell_type == cell.cell_type:
+            seen.add(gid)
+            if dict(meta) != dict(known[gid]["metadata"]["nbgrader"]):
+                notes.append(f"cell {gid}: its grading metadata was changed and has been restored")
+            cell["metadata"]["nbgrader"] = copy.deepcopy(known[gid]["metadata"]["nbgrader"])
+        else:
+            why = "a second copy" if gid in seen else "not a cell of this chapter"
+            notes.append(f"cell {gid!r}: {why}, graded as an ordinary cell")
+            del cell["metadata"]["nbgrader"]
+    missing = sorted(g for g, c in known.items() if g not in seen and c["metadata"]["nbgrader"].get("grade"))
+    if missing:
+        notes.append("test cell(s) deleted and put back: " + ", ".join(missing))
+    return notes
 
 
 def _nbgrader_in_process(course: Path, chapter: str, student: str, env: dict) -> tuple[bool, str, bool]:
@@ -358,12 +390,16 @@ def record(db_url: str, result: dict) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
     student, chapter = result["student"], result["chapter"]
+    # Two sessions: removing and re-creating a submission in one SQLAlchemy session trips
+    # nbgrader's relationships (SAWarning, stale objects). If the run stops in between, the
+    # journal still lacks this submission, so the next run grades it again.
     with Gradebook(db_url, COURSE_ID) as gb:
         gb.update_or_create_student(student)
         try:
             gb.remove_submission(chapter, student)
         except MissingEntry:
             pass
+    with Gradebook(db_url, COURSE_ID) as gb:
         gb.update_or_create_submission(chapter, student)
         nb = gb.find_submission_notebook(chapter, chapter, student)
         for grade in nb.grades:
@@ -438,6 +474,7 @@ def grade_chapter(root: Path, chapter: str, *, submitted: Path | None = None, wo
             jobs.append({"student": student, "chapter": chapter, "submission": str(folder), "sha256": digest,
                          "template_db": str(template), "course_root": str(root), "fast": fast,
                          "timeout": timeout, "memory_mb": memory_mb, "sandbox": sandboxed,
+                         "source": str(root / "solutions" / chapter / f"{chapter}.ipynb"),
                          "out_autograded": str(root / "autograded" / student / chapter),
                          "out_feedback": str(root / "feedback" / student / chapter)})
         log(f"grading {len(jobs)} submission(s) of {chapter} with {workers} worker(s)"
