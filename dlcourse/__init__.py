@@ -13,6 +13,7 @@ Typical first cell of a chapter::
 from .config import FAST, by_mode, fast_mode
 from .seed import setup
 from .data import DatasetError, load_boston, load_mnist
+from .report import headline
 
 __version__ = "0.1.0"
 
@@ -24,4 +25,5 @@ __all__ = [
     "DatasetError",
     "load_boston",
     "load_mnist",
+    "headline",
 ]

@@ -3,6 +3,7 @@
   release [--check]        regenerate chapters/ from solutions/ (or only check it is in step)
   check CHAPTER|NOTEBOOK   learner self-check: run a notebook's tests, say which fail and why
   grade CHAPTER            instructor: autograde submitted/, write feedback, export grades.csv
+  bench [CHAPTER ...]      run the solution notebooks in fast and full mode: time, memory, figures
   pins                     rewrite environment.yml and binder/environment.yml from requirements.txt
 """
 from __future__ import annotations
@@ -103,6 +104,19 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from .bench import BUDGET_MB, bench
+
+    chapters = [resolve_chapter(c) for c in args.chapters] or None
+    modes = ("fast",) if args.fast_only else ("fast", "full")
+    result = bench(chapters, modes, Path(args.out))
+    print(f"wrote {Path(args.out) / 'bench.md'} and bench.json")
+    bad = [r for r in result["runs"] if not r["ok"] or (r["mode"] == "fast" and (r["peak_rss_mb"] or 0) > BUDGET_MB)]
+    for r in bad:
+        print(f"  {r['notebook']} ({r['mode']}): " + (r["error"] or f"peak {r['peak_rss_mb']} MB > {BUDGET_MB} MB"))
+    return 1 if bad else 0
+
+
 def cmd_pins(args) -> int:
     from .pins import write_environment_files
 
@@ -135,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-sandbox", action="store_true", help="run kernels as this user, without the sandbox")
     p.add_argument("--full", action="store_true", help="grade in full mode (default: fast mode)")
     p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("bench", help="run the solution notebooks in fast and full mode; time and memory")
+    p.add_argument("chapters", nargs="*", help="chapters to run (default: all)")
+    p.add_argument("--fast-only", action="store_true", help="only fast mode")
+    p.add_argument("--out", default=str(ROOT / "bench-results"), help="folder for bench.json and bench.md")
+    p.set_defaults(func=cmd_bench)
     p = sub.add_parser("pins", help="rewrite the conda environment files from requirements.txt")
     p.set_defaults(func=cmd_pins)
     args = parser.parse_args(argv)

@@ -9,6 +9,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # nbgrader shells out to `alembic`: this Python's bin/ must be on PATH.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
+pytest_plugins = ["nbbudget", "pytester"]
+
 
 def pytest_collectstart(collector):
     """nbval: never compare stderr or HTML/JS output of pinned cells, only their text."""
