@@ -9,10 +9,13 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import re
 import sys
 from pathlib import Path
+
+import nbformat
 
 from .course import ROOT, CourseError, chapter_ids, generate_release, nbgrader, release_differences, resolve_chapter
 
@@ -117,6 +120,32 @@ def cmd_bench(args) -> int:
     return 1 if bad else 0
 
 
+def cmd_pin_outputs(args) -> int:
+    """Run a solution notebook and store the outputs of its ``# NBVAL_CHECK_OUTPUT`` cells only."""
+    from nbclient import NotebookClient
+
+    if args.notebook.endswith(".ipynb"):
+        path = _notebook_path(args.notebook)
+    else:
+        cid = resolve_chapter(args.notebook)
+        path = ROOT / "solutions" / cid / f"{cid}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    marked = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "NBVAL_CHECK_OUTPUT" in c.source]
+    if not marked:
+        raise CourseError(f"{path} has no cell marked # NBVAL_CHECK_OUTPUT: nothing to pin.")
+    run = copy.deepcopy(nb)
+    os.environ.setdefault("DLCOURSE_FAST", "1")
+    NotebookClient(run, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            keep = i in marked
+            cell.outputs = [o for o in run.cells[i].outputs if o.get("output_type") != "display_data"] if keep else []
+            cell.execution_count = run.cells[i].execution_count if keep else None
+    nbformat.write(nb, path)
+    print(f"pinned the outputs of {len(marked)} cell(s) in {path}")
+    return 0
+
+
 def cmd_pins(args) -> int:
     from .pins import write_environment_files
 
@@ -154,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fast-only", action="store_true", help="only fast mode")
     p.add_argument("--out", default=str(ROOT / "bench-results"), help="folder for bench.json and bench.md")
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("pin-outputs", help="store the outputs of a solution notebook's NBVAL_CHECK_OUTPUT cells")
+    p.add_argument("notebook", help="chapter (01, 01-neuron) or path to a solution notebook")
+    p.set_defaults(func=cmd_pin_outputs)
     p = sub.add_parser("pins", help="rewrite the conda environment files from requirements.txt")
     p.set_defaults(func=cmd_pins)
     args = parser.parse_args(argv)

@@ -49,7 +49,7 @@ def tool_env(extra: dict | None = None) -> dict:
 def nbgrader(args: list[str], cwd: Path, *, env: dict | None = None, timeout: float | None = None,
              capture: bool = True) -> subprocess.CompletedProcess:
     """Run ``nbgrader ARGS`` in the course folder ``cwd``."""
-    cmd = [sys.executable, "-m", "nbgrader", *args]
+    cmd = [os.path.abspath(sys.executable), "-m", "nbgrader", *args]
     return subprocess.run(cmd, cwd=cwd, env=tool_env(env), timeout=timeout, text=True,
                           capture_output=capture)
 

@@ -1,13 +1,15 @@
-"""nbgrader autograding of every chapter: right answers get full marks, the blank release gets 0
-within its time limit, and a submission with exactly one exercise wrong loses exactly that
-exercise's points. Each case grades in its own throw-away course folder, so they run in parallel."""
-import time
+"""Autograding every chapter with the instructor's command (``dlcourse.grading.grade_chapter``:
+nbgrader autograde in the sandbox, with the tamper checks): right answers get full marks, the
+blank release gets 0 within its time limit, and a submission with exactly one exercise wrong
+loses exactly that exercise's points. Each chapter's submissions are graded as one class."""
+import shutil
 
 import nbformat
 import pytest
 
-from dlcourse.course import ROOT, chapter_ids
-from gradecheck import autograde, exercises, make_wrong
+from dlcourse.course import ROOT, chapter_ids, make_course_copy
+from dlcourse.grading import grade_chapter
+from gradecheck import exercises, make_wrong
 
 CASES = []
 for _cid in chapter_ids():
@@ -15,30 +17,59 @@ for _cid in chapter_ids():
     CASES += [(_cid, "solution"), (_cid, "blank")] + [(_cid, f"wrong-{fn}") for fn in exercises(_nb)]
 
 BLANK_LIMIT_S = 240  # the untouched release must be graded (to 0) well within this
+_classes: dict = {}
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory, monkeypatch_module):
+    """Grade every case of a chapter once, as one class with 2 workers; cached per chapter."""
+    def grade(cid):
+        if cid not in _classes:
+            root = make_course_copy(tmp_path_factory.mktemp(cid), [cid])
+            nb = nbformat.read(ROOT / "solutions" / cid / f"{cid}.ipynb", as_version=4)
+            for student in [k for c, k in CASES if c == cid]:
+                dest = root / "submitted" / student / cid
+                dest.mkdir(parents=True)
+                if student == "solution":
+                    nbformat.write(nb, dest / f"{cid}.ipynb")
+                elif student == "blank":
+                    shutil.copy2(ROOT / "chapters" / cid / f"{cid}.ipynb", dest / f"{cid}.ipynb")
+                else:
+                    nbformat.write(make_wrong(nb, student[len("wrong-"):]), dest / f"{cid}.ipynb")
+            results = grade_chapter(root, cid, workers=2, timeout=300, log=lambda m: None)
+            _classes[cid] = {r["student"]: r for r in results}
+        return _classes[cid]
+    return grade
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    mp.delenv("DLCOURSE_GRADEBOOK", raising=False)
+    yield mp
+    mp.undo()
 
 
 @pytest.mark.parametrize("cid, kind", CASES, ids=[f"{c}:{k}" for c, k in CASES])
-def test_autograde(cid, kind, tmp_path):
+def test_autograde(cid, kind, graded_class):
     nb = nbformat.read(ROOT / "solutions" / cid / f"{cid}.ipynb", as_version=4)
     ex = exercises(nb)
     points = {gid: p for e in ex.values() for gid, p in e["tests"].items()}
-    total = sum(points.values())
     if kind == "solution":
-        submission, expected = nb, dict(points)
+        expected = dict(points)
     elif kind == "blank":
-        submission, expected = "release", {gid: 0.0 for gid in points}
+        expected = {gid: 0.0 for gid in points}
     else:
         fn = kind[len("wrong-"):]
-        submission = make_wrong(nb, fn)
         expected = {gid: (0.0 if gid in ex[fn]["tests"] else p) for gid, p in points.items()}
-    start = time.monotonic()
-    scores = autograde(cid, {"student": submission}, tmp_path)["student"]
-    elapsed = time.monotonic() - start
+    res = graded_class(cid)[kind]
+    assert res["status"] == "graded", f"{cid} {kind}: {res['message']}"
+    assert not res["flags"], f"{cid} {kind}: an honest submission was flagged: {res['flags']}"
     # The gradebook holds exactly one grade per test cell, each as asserted.
-    assert set(scores) == set(points), f"gradebook rows {sorted(scores)} != test cells {sorted(points)}"
-    assert scores == expected, f"{cid} {kind}: got {scores}, expected {expected} (of {total:g})"
+    assert set(res["scores"]) == set(points), f"grades {sorted(res['scores'])} != test cells {sorted(points)}"
+    assert res["scores"] == expected, f"{cid} {kind}: got {res['scores']}, expected {expected}"
     if kind == "blank":
-        assert elapsed < BLANK_LIMIT_S, f"grading the blank release took {elapsed:.0f} s"
+        assert res["seconds"] < BLANK_LIMIT_S, f"grading the blank release took {res['seconds']:.0f} s"
 
 
 def test_the_wrong_wrapper_changes_every_number():
