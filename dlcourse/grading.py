@@ -309,7 +309,7 @@ def grade_one(job: dict) -> dict:
     t0 = time.monotonic()
     student, chapter = job["student"], job["chapter"]
     scratch = Path(tempfile.mkdtemp(prefix="dlcourse-grade-"))
-    uid = 61000 + os.getpid() % 4000 if job.get("sandbox") else -1
+    uid, uid_lock = sandbox.claim_uid() if job.get("sandbox") else (-1, None)
     try:
         course = make_course_copy(scratch / "course", [chapter], Path(job["course_root"]))
         shutil.copy2(job["template_db"], course / "gradebook.db")
@@ -349,6 +349,7 @@ def grade_one(job: dict) -> dict:
     finally:
         if uid >= 0:
             sandbox.kill_uid(uid)
+            uid_lock.close()
         shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -155,6 +155,35 @@ def install_kernelspec(dest: Path, *, uid: int | None, memory_mb: int, hide: lis
     return kdir
 
 
+FIRST_UID, LAST_UID = 61000, 64999
+
+
+def claim_uid():
+    """Reserve an unused sandbox uid for this grading job: returns (uid, lock).
+
+    Each uid is held with an exclusive ``flock`` on a file in ``/run/dlcourse-uids`` (or the temp
+    folder) for as long as ``lock`` stays open, so concurrent grading processes, even of separate
+    runs, never share a uid (and ``kill_uid`` never reaches another job's kernel). Close ``lock``
+    to release it.
+    """
+    import fcntl
+
+    base = Path("/run") if os.access("/run", os.W_OK) else Path(os.environ.get("TMPDIR", "/tmp"))
+    folder = base / "dlcourse-uids"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    start = FIRST_UID + os.getpid() % (LAST_UID - FIRST_UID)
+    for k in range(LAST_UID - FIRST_UID + 1):
+        uid = FIRST_UID + (start - FIRST_UID + k) % (LAST_UID - FIRST_UID + 1)
+        lock = open(folder / f"{uid}.lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        return uid, lock
+    raise RuntimeError("no free sandbox uid: too many grading jobs at once")
+
+
 def kill_uid(uid: int) -> None:
     """Kill every process running as ``uid`` (the kernel and anything it forked), as root."""
     pid = os.fork()

@@ -158,3 +158,15 @@ def test_dask_local_cluster(tmp_path):
     results = grade_chapter(course, DEMO, workers=2, dask="local", timeout=TIMEOUT, log=lambda m: None)
     assert {r["student"]: r["scores"] for r in results} == {n: c.expect for n, c in picked.items()}
     assert all(r["status"] == "graded" for r in results)
+
+
+def test_sandbox_uids_are_never_shared():
+    """Concurrent grading jobs each hold their own uid, so killing one job's processes spares the others."""
+    held = [sandbox.claim_uid() for _ in range(3)]
+    assert len({uid for uid, _ in held}) == 3
+    first_uid, first_lock = held[0]
+    first_lock.close()
+    again = sandbox.claim_uid()
+    assert again[0] not in {uid for uid, _ in held[1:]}
+    for _, lock in held[1:] + [again]:
+        lock.close()
