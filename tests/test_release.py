@@ -86,3 +86,16 @@ def test_glossary_is_released_and_bilingual():
     src = (ROOT / "solutions" / "GLOSSARY.md").read_text()
     assert (ROOT / "chapters" / "GLOSSARY.md").read_text() == src
     assert "梯度下降" in src and "gradient descent" in src.lower() and src.count("|") > 300
+
+
+@pytest.mark.parametrize("cid", CHAPTERS)
+def test_pinned_cells_carry_their_expected_output(cid):
+    """nbval compares only cells marked # NBVAL_CHECK_OUTPUT, against the output stored in the
+    solution notebook; a marked cell without a stored output would be checked against nothing."""
+    nb = nbformat.read(ROOT / "solutions" / cid / f"{cid}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    marked = [c for c in code if "NBVAL_CHECK_OUTPUT" in c.source]
+    assert marked, f"{cid}: no cell is marked # NBVAL_CHECK_OUTPUT"
+    for c in marked:
+        assert c.outputs, f"{cid}: a pinned cell has no stored output: run `python -m dlcourse pin-outputs {cid}`"
+    assert not any(c.outputs for c in code if c not in marked), f"{cid}: only pinned cells may carry outputs"
