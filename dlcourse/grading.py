@@ -279,9 +279,16 @@ def _nbgrader_in_process(course: Path, chapter: str, student: str, env: dict) ->
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
+        # nbgrader's own autograde replaces the submission in its scratch gradebook, which
+        # SQLAlchemy reports as SAWarnings: noise for the instructor, not a problem.
+        warnings.filterwarnings("ignore", category=SAWarning)
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
         config.CourseDirectory.root = str(course)
         api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)

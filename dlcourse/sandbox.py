@@ -130,6 +130,10 @@ def main(argv: list[str] | None = None) -> None:
         os.setuid(args.uid)
     argv_kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn_path),
                    "--HistoryManager.hist_file=:memory:"]
+    # The kernel process's own stderr (start-up notices, not the notebook's stderr, which travels
+    # as messages) would otherwise fill the instructor's terminal, once per submission.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
     os.execve(sys.executable, argv_kernel, env)
 
 
