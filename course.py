@@ -67,6 +67,8 @@ def run(args: list[str], extra_env: dict | None = None) -> int:
 
 def lab(extra: list[str]) -> int:
     say("starting JupyterLab on chapters/ (stop it with Ctrl-C) ...")
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        extra = ["--allow-root", *extra]  # containers and CI run as root; JupyterLab refuses it otherwise
     return run([str(PY), "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT / 'chapters'}", *extra])
 
 

@@ -101,7 +101,7 @@ def to_markdown(result: dict) -> str:
              "| chapter | mode | wall (s) | kernel CPU (s) | kernel peak RSS (MB) | headline figures |",
              "|---|---|---:|---:|---:|---|"]
     for r in result["runs"]:
-        figs = "; ".join(f"{k} = {v:.4g}" for k, v in r["headlines"].items())
+        figs = "; ".join(f"{k} = {v:.4g}" for k, v in r["headlines"].items()).replace("|", "\\|")
         status = "" if r["ok"] else f" **FAILED**: {r['error']}"
         lines.append(f"| {Path(r['notebook']).parent.name} | {r['mode']} | {r['wall_s']} | {r['cpu_s']} | "
                      f"{r['peak_rss_mb']} | {figs}{status} |")

@@ -368,18 +368,43 @@ def _atomic_json(path: Path, data) -> None:
 
 
 def template_gradebook(root: Path, chapter: str, dest: Path) -> Path:
-    """A small SQLite gradebook that knows the chapter (made by nbgrader generate_assignment)."""
+    """A small SQLite gradebook that knows the chapter (nbgrader's generate_assignment, in process)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
     course = make_course_copy(dest / "template", [chapter], root)
     db = dest / "template.db"
-    proc = nbgrader(["generate_assignment", chapter, "--force"], course, env={"DLCOURSE_GRADEBOOK": f"sqlite:///{db}"})
-    if proc.returncode != 0:
-        raise CourseError(f"nbgrader could not generate {chapter}: {proc.stderr[-500:]}")
+    saved = os.environ.get("DLCOURSE_GRADEBOOK")
+    os.environ["DLCOURSE_GRADEBOOK"] = f"sqlite:///{db}"
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+        config.CourseDirectory.root = str(course)
+        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        res = api.generate_assignment(chapter, force=True)
+    finally:
+        if saved is None:
+            os.environ.pop("DLCOURSE_GRADEBOOK", None)
+        else:
+            os.environ["DLCOURSE_GRADEBOOK"] = saved
+    if not res.get("success"):
+        raise CourseError(f"nbgrader could not generate {chapter}: {(res.get('error') or res.get('log') or '')[-500:]}")
     return db
 
 
-def ensure_assignment(root: Path, chapter: str, db_url: str, tmp: Path) -> None:
-    """Make sure the instructor's gradebook knows the chapter (its grade cells and points)."""
+def ensure_assignment(root: Path, chapter: str, db_url: str, tmp: Path, template: Path | None = None) -> None:
+    """Make sure the instructor's gradebook knows the chapter (its grade cells and points).
+
+    A SQLite gradebook that does not exist yet starts as a copy of the chapter's template.
+    """
     from nbgrader.api import Gradebook, MissingEntry
+
+    if template is not None and db_url.startswith("sqlite:///"):
+        path = Path(db_url[len("sqlite:///"):])
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(template, path)
+            return
 
     with Gradebook(db_url, COURSE_ID) as gb:
         try:
@@ -467,7 +492,7 @@ def grade_chapter(root: Path, chapter: str, *, submitted: Path | None = None, wo
     with tempfile.TemporaryDirectory(prefix="dlcourse-class-") as tmp:
         tmp = Path(tmp)
         template = template_gradebook(root, chapter, tmp)
-        ensure_assignment(root, chapter, db_url, tmp)
+        ensure_assignment(root, chapter, db_url, tmp, template)
         with Gradebook(db_url, COURSE_ID) as gb:
             in_book = {s.student.id for s in gb.find_assignment(chapter).submissions}
         jobs = []
