@@ -5,8 +5,9 @@ Used as the argv of the grading kernelspec (see :func:`install_kernelspec`). Wha
 1. always: resource limits for the kernel process and its children (address space, processes,
    file size, no core dumps), a new session, and a private working folder as cwd and HOME;
 2. when run as root with ``--uid`` (Linux): inside a private mount namespace (the kernelspec
-   starts it under ``unshare --mount``), hide the course folder, home folders and temporary
-   folders behind empty tmpfs mounts, give back read-only only what a kernel needs (the Python
+   starts it under ``unshare --mount``), hide every top-level folder that is not the operating
+   system's (home and temporary folders, /var, /opt, /srv, wherever courses and submissions
+   live) and the course folder behind empty tmpfs mounts, give back read-only only what a kernel needs (the Python
    runtime, the virtual environment, ``dlcourse/`` and ``datasets/``), then drop to an
    unprivileged uid/gid with no supplementary groups. The submission's code then cannot read
    ``solutions/``, ``submitted/``, the gradebook or other scratch folders, and can write only to
@@ -41,6 +42,17 @@ def _outermost(paths: list[Path]) -> list[Path]:
         if not any(p == q or q in p.parents for q in out):
             out.append(p)
     return out
+
+
+# Top-level folders a kernel may see: the operating system. Everything else at the top of the file
+# system (/root, /home, /tmp, /var, /srv, /opt, /work, /mnt, other checkouts of the course, ...) is covered.
+SYSTEM_FOLDERS = {"bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys", "usr"}
+
+
+def outside_system_folders() -> list[Path]:
+    """Every top-level folder that is not part of the operating system (and not a symlink)."""
+    return sorted(p for p in Path("/").iterdir()
+                  if p.name not in SYSTEM_FOLDERS and not p.is_symlink() and p.is_dir())
 
 
 def hide_filesystem(hide: list[Path], keep: list[Path]) -> None:
@@ -97,7 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("-f", dest="connection_file", required=True)
     p.add_argument("--uid", type=int, default=None, help="drop to this uid/gid (needs root and a mount namespace)")
     p.add_argument("--memory-mb", type=int, default=4096)
-    p.add_argument("--nproc", type=int, default=512)
+    p.add_argument("--nproc", type=int, default=128 + 4 * (os.cpu_count() or 1),
+                   help="processes and threads of the kernel user (TensorFlow needs a few per core)")
     p.add_argument("--fsize-mb", type=int, default=256)
     p.add_argument("--hide", action="append", default=[], help="extra folder to hide")
     args = p.parse_args(argv)
@@ -108,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     if sandboxed:
         if os.geteuid() != 0:
             sys.exit("dlcourse.sandbox: --uid needs root")
-        hide = [Path(h) for h in ("/root", "/home", "/tmp", "/var/tmp", "/dev/shm", "/srv", "/mnt", "/media")]
+        hide = outside_system_folders() + [Path("/dev/shm")]
         hide += [ROOT, Path(os.environ.get("DLCOURSE_COURSE_DIR", ROOT))] + [Path(h) for h in args.hide]
         keep = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
                 ROOT / "dlcourse", ROOT / "datasets"]
