@@ -38,6 +38,7 @@ class CheckFailed(_AssertionError):
 
 
 def _fail(msg: str):
+    __tracebackhide__ = True  # IPython leaves this module's frames out of the learner's traceback
     raise CheckFailed(msg)
 
 
@@ -54,6 +55,7 @@ def assert_array(actual, expected, *, name: str = "result", rtol: float = 1e-6, 
     no NaN or inf where the expected value is finite; then values, reporting the
     largest absolute and relative error and the index where it occurs.
     """
+    __tracebackhide__ = True
     if not _isinstance(actual, _ndarray) or _type(actual) is not _ndarray:
         _fail(f"{name} should be a NumPy array (np.ndarray), got {_type(actual).__name__}.")
     exp = _asarray(expected)
@@ -87,6 +89,7 @@ def assert_array(actual, expected, *, name: str = "result", rtol: float = 1e-6, 
 
 def assert_scalar(actual, expected: float, *, name: str = "result", rtol: float = 1e-6, atol: float = 1e-8) -> None:
     """Assert that ``actual`` is one real number (Python or NumPy scalar, or 0-d array) close to ``expected``."""
+    __tracebackhide__ = True
     if _isinstance(actual, _ndarray) and _type(actual) is _ndarray and actual.ndim == 0:
         actual = actual[()]
     if _isinstance(actual, (_builtins.bool, _np.bool_)) or not _isinstance(actual, (_builtins.int, _float, _floating, _integer)):
@@ -102,6 +105,7 @@ def assert_scalar(actual, expected: float, *, name: str = "result", rtol: float 
 
 def assert_shape(actual, shape: tuple, *, name: str = "result") -> None:
     """Assert that ``actual`` is an ndarray of the given shape."""
+    __tracebackhide__ = True
     if not _isinstance(actual, _ndarray):
         _fail(f"{name} should be a NumPy array (np.ndarray), got {_type(actual).__name__}.")
     if actual.shape != _tuple(shape):
@@ -110,6 +114,7 @@ def assert_shape(actual, shape: tuple, *, name: str = "result") -> None:
 
 def assert_finite(actual, *, name: str = "result") -> None:
     """Assert that an array holds no NaN or inf."""
+    __tracebackhide__ = True
     a = _asarray(actual, dtype=_float64)
     if not _isfinite(a).all():
         idx = _tuple(int(i) for i in _unravel(_argmax(~_isfinite(a)), a.shape)) if a.ndim else ()
@@ -118,5 +123,6 @@ def assert_finite(actual, *, name: str = "result") -> None:
 
 def assert_true(condition, message: str) -> None:
     """Assert a plain condition with a message for the learner (works under ``python -O`` too)."""
+    __tracebackhide__ = True
     if condition is not True and not (_isinstance(condition, _np.bool_) and _builtins.bool(condition)):
         _fail(message)
