@@ -1,0 +1,1265 @@
+"""NumPy vs Keras, side by side in one run (issue 4): training throughput on the CPU.
+
+Two models, each trained by a hand-written NumPy loop and by Keras on the same data (a fixed
+subset: the first N MNIST training images, float32 in [0, 1], reshuffled every epoch on both
+sides), with the same architecture, initial weights, optimizer, batch size and dtype (float32):
+
+  (a) MLP 784-64-10: Dense(64, ReLU) -> Dense(10, softmax), sparse softmax cross-entropy, batch 32;
+  (b) small CNN (NHWC): Conv2D(32, 3x3, valid, ReLU) -> MaxPool 2x2 -> Flatten (13*13*32 = 5408)
+      -> Dense(10, softmax), batch 128: a cut-down version of the article's CNN (one conv layer
+      instead of two, no dropout, no hidden dense layer).
+
+Optimizer: Adam (lr 1e-3 and Keras' other defaults) on both sides (``--optimizer sgd``: plain SGD).
+
+Method (per model):
+  1. checks, asserted: one step's NumPy gradients equal Keras' ``tf.GradientTape`` gradients for
+     the same weights and batch (max abs difference <= 1e-4), and one NumPy epoch lowers the loss;
+  2. NumPy with BLAS threads = cores and with 1 BLAS thread; the faster is used from then on;
+  3. Keras grid: ``steps_per_execution`` in (1, 16, 64, 256) x ``jit_compile`` in (False, True),
+     each one ``fit(epochs=1 + R)`` whose first epoch (tracing/compiling) is the warm-up; a config
+     whose first timed epoch is below half the best so far is not repeated;
+  4. headline: NumPy, Keras' default ``model.fit(x, y, batch_size=B, epochs=1, verbose=0)`` and
+     Keras' best config, each warmed up, then R interleaved rounds of one epoch each (so load
+     changes on this shared machine hit all three alike); samples/s min / median / max;
+  5. ablations: NumPy variants with single optimisations undone, in interleaved rounds.
+Keras epochs are timed by a callback (on_epoch_begin -> on_epoch_end). Keras runs with
+TensorFlow's own CPU defaults (oneDNN on, op determinism off: its fastest); a subprocess then
+re-measures Keras' default and best config with the course's settings from ``dlcourse.setup``
+(oneDNN off, op determinism on). The matmul bound is the best float32 ``A @ B`` rate (2048x2048,
+BLAS threads = cores), measured at the start and at the end.
+
+FLOP convention (the issue's): per sample, a dense layer costs 2*in*out forward, a conv layer
+2*K*K*Cin*Cout*Hout*Wout forward, and forward+backward is 3x forward. Neither side computes the
+gradient with respect to the input images, so the work actually done is smaller (reported as
+``flops_per_sample.executed``); achieved GFLOP/s use the issue's nominal count.
+
+    python benchmarks/throughput.py [--n 12800] [--repeats 3] [--json out.json] [--md out.md] [--quick]
+
+--quick (for tests): N=1024, R=2, steps_per_execution in (1, 64) only, a 1024x1024 matmul.
+
+``main(argv)`` returns the result dict; ``to_markdown(result)`` renders it.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+import dlcourse  # noqa: E402
+
+F32 = np.float32
+SPE_GRID = (1, 16, 64, 256)
+ABANDON = 0.5   # a candidate whose first timed epoch is below half the best so far is not repeated
+JIT_GRID = (False, True)
+ADAM = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7)  # Keras' Adam defaults
+SGD_LR = 0.01
+
+
+# ----------------------------------------------------------------------------- machine
+def load_avg() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return f"load average: {', '.join(map(str, load_avg()))}"
+
+
+def blas_info() -> list[dict]:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover
+        return []
+    return [{k: d.get(k) for k in ("internal_api", "num_threads", "version", "architecture")}
+            for d in threadpool_info() if d.get("user_api") == "blas"]
+
+
+def set_blas_threads(n: int):
+    """Set the BLAS thread count for the rest of the process (threadpoolctl); returns the limiter."""
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+def matmul_rate(n: int = 2048, repeats: int = 6) -> dict:
+    """float32 GFLOP/s of ``A @ B`` (n x n), best and median of ``repeats`` after one warm-up."""
+    rng = np.random.default_rng(1)
+    a = rng.random((n, n), dtype=F32)
+    b = rng.random((n, n), dtype=F32)
+    c = np.empty((n, n), F32)
+    np.matmul(a, b, out=c)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.matmul(a, b, out=c)
+        times.append(time.perf_counter() - t0)
+    flops = 2.0 * n ** 3
+    return {"n": n, "repeats": repeats, "gflops_best": round(flops / min(times) / 1e9, 1),
+            "gflops_median": round(flops / statistics.median(times) / 1e9, 1),
+            "gflops_worst": round(flops / max(times) / 1e9, 1)}
+
+
+# ----------------------------------------------------------------------------- helpers
+def glorot(rng, shape, fan_in, fan_out) -> np.ndarray:
+    lim = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-lim, lim, size=shape).astype(F32)
+
+
+def stats(times: list[float], n_samples: int) -> dict:
+    """Samples/s (min/median/max) and epoch seconds over repeated timed epochs."""
+    rates = sorted(n_samples / t for t in times)
+    return {"epochs_timed": len(times), "epoch_s": [round(t, 4) for t in times],
+            "epoch_s_median": round(statistics.median(times), 4),
+            "samples_per_s_min": round(rates[0]), "samples_per_s_median": round(statistics.median(rates)),
+            "samples_per_s_max": round(rates[-1])}
+
+
+class Optimizer:
+    """Adam (Keras' update, Keras' defaults) or plain SGD, in place, on one flat parameter vector.
+
+    All parameters live in one contiguous vector (the layers hold reshaped views of it), and so do
+    the gradients, so an update is a few ufunc calls over ~51k (MLP) / ~54k (CNN) numbers instead
+    of a few per parameter array.
+
+    fast=True keeps the moments rescaled, m' = m / (1 - b1) and v' = v / (1 - b2), so that
+    m' = b1 m' + g and v' = b2 v' + g^2, and folds the constants into the step:
+    p -= alpha (1 - b1) / sqrt(1 - b2) * m' / (sqrt(v') + eps / sqrt(1 - b2)) - the same update as
+    Keras' (up to float rounding) in 10 passes over the vector instead of 12.
+    fast=False is Keras' formula as written (the ablation).
+    """
+
+    def __init__(self, kind: str, size: int, dtype=F32, fast: bool = True):
+        if kind not in ("adam", "sgd"):
+            raise ValueError(f"unknown optimizer {kind!r}")
+        self.kind, self.fast, self.dtype = kind, fast, dtype
+        self.t = 0
+        self.tmp = np.empty(size, dtype)
+        if kind == "adam":
+            self.m = np.zeros(size, dtype)
+            self.v = np.zeros(size, dtype)
+
+    def step(self, p: np.ndarray, g: np.ndarray) -> None:
+        tmp, dt = self.tmp, self.dtype
+        if self.kind == "sgd":
+            np.multiply(g, dt(SGD_LR), out=tmp)
+            p -= tmp
+            return
+        b1, b2, eps = ADAM["beta1"], ADAM["beta2"], ADAM["eps"]
+        self.t += 1
+        alpha = ADAM["lr"] * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        m, v = self.m, self.v
+        if self.fast:
+            c = math.sqrt(1 - b2)
+            np.multiply(m, dt(b1), out=m)
+            m += g                              # m' = b1 m' + g
+            np.multiply(v, dt(b2), out=v)
+            np.multiply(g, g, out=tmp)
+            v += tmp                            # v' = b2 v' + g^2
+            np.sqrt(v, out=tmp)
+            np.add(tmp, dt(eps / c), out=tmp)
+            np.divide(m, tmp, out=tmp)
+            np.multiply(tmp, dt(alpha * (1 - b1) / c), out=tmp)
+            p -= tmp
+            return
+        np.subtract(g, m, out=tmp)              # m += (g - m) * (1 - b1)
+        tmp *= 1 - b1
+        m += tmp
+        np.multiply(g, g, out=tmp)              # v += (g*g - v) * (1 - b2)
+        tmp -= v
+        tmp *= 1 - b2
+        v += tmp
+        np.sqrt(v, out=tmp)                     # p -= m * alpha / (sqrt(v) + eps)
+        tmp += eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= alpha
+        p -= tmp
+
+
+class SoftmaxCE:
+    """Softmax + mean sparse cross-entropy, forward and backward fused, in place, for batches of
+    ``b`` rows: ``__call__(z, y)`` turns the logits z (b, classes) into dLoss/dz = (p - onehot(y)) / b
+    and returns the loss (computed stably from the shifted logits, as Keras does for a softmax
+    output). Buffers are preallocated; the label entries are addressed by flat indices."""
+
+    def __init__(self, b: int, classes: int, dtype=F32):
+        self.b = b
+        self.zmax = np.empty((b, 1), dtype)
+        self.s = np.empty((b, 1), dtype)
+        self.base = np.arange(b) * classes
+        self.fi = np.empty(b, np.intp)
+        self.zy = np.empty(b, dtype)
+        self.ones = np.ones((classes, 1), dtype)
+        self.inv_b = dtype(1.0 / b)
+
+    def __call__(self, z: np.ndarray, y: np.ndarray) -> float:
+        np.max(z, axis=1, keepdims=True, out=self.zmax)
+        np.subtract(z, self.zmax, out=z)
+        np.add(self.base, y, out=self.fi)
+        zf = z.reshape(-1)                       # a view: z is a contiguous buffer
+        np.take(zf, self.fi, out=self.zy, mode="clip")
+        np.exp(z, out=z)
+        np.matmul(z, self.ones, out=self.s)      # row sums; ~2x faster than np.sum(axis=1) here
+        loss = (float(np.log(self.s).sum()) - float(self.zy.sum())) / self.b
+        self.s *= self.b
+        np.divide(z, self.s, out=z)              # p / b
+        zf[self.fi] -= self.inv_b                # (p - onehot) / b
+        return loss
+
+
+def softmax_ce_unfused(z: np.ndarray, y: np.ndarray) -> float:
+    """The textbook way (ablation): softmax, then dL/dp = -onehot/p/b, then the softmax
+    Jacobian-vector product p * (dL/dp - sum(dL/dp * p)); in place on z, returns the loss."""
+    b = z.shape[0]
+    rows = np.arange(b)
+    z -= z.max(axis=1, keepdims=True)
+    zy = z[rows, y]
+    np.exp(z, out=z)
+    s = z.sum(axis=1, keepdims=True)
+    loss = float(np.mean(np.log(s[:, 0]) - zy))
+    z /= s
+    dp = np.zeros_like(z)
+    dp[rows, y] = -1.0 / (b * z[rows, y])
+    z *= dp - (dp * z).sum(axis=1, keepdims=True)
+    return loss
+
+
+# ----------------------------------------------------------------------------- NumPy MLP
+class NumpyMLP:
+    """784-64-10 MLP: ``x @ W + b`` (Keras' Dense convention), float32, preallocated buffers,
+    every op in place (``out=``), fused softmax-CE backward, bias gradients as ``ones @ dZ`` (a BLAS
+    gemv, ~5x faster than ``np.sum(axis=0)`` here), one flat parameter vector for the optimizer.
+    The flags turn single optimisations off for the ablation."""
+
+    name = "mlp"
+
+    def __init__(self, batch: int, optimizer: str, seed: int = 0, dtype=F32, fused: bool = True,
+                 flat: bool = True, fast_adam: bool = True, blas_sums: bool = True, sizes=(784, 64, 10)):
+        rng = np.random.default_rng(seed)
+        d0, d1, d2 = sizes
+        self.sizes, self.batch, self.dtype = sizes, batch, dtype
+        self.fused, self.flat, self.blas_sums = fused, flat, blas_sums
+        shapes = [(d0, d1), (d1,), (d1, d2), (d2,)]
+        self.n_params = sum(int(np.prod(s)) for s in shapes)
+        self.theta = np.zeros(self.n_params, dtype)
+        self.grad = np.zeros(self.n_params, dtype)
+        self.params, self.grads, off = [], [], 0
+        for s in shapes:
+            k = int(np.prod(s))
+            self.params.append(self.theta[off:off + k].reshape(s))
+            self.grads.append(self.grad[off:off + k].reshape(s))
+            off += k
+        self.params[0][...] = glorot(rng, (d0, d1), d0, d1)
+        self.params[2][...] = glorot(rng, (d1, d2), d1, d2)
+        if flat:
+            self.opt = Optimizer(optimizer, self.n_params, dtype, fast=fast_adam)
+        else:
+            self.opts = [Optimizer(optimizer, p.size, dtype, fast=fast_adam) for p in self.params]
+        self._bufs: dict[int, tuple] = {}
+
+    def weights(self) -> list[np.ndarray]:
+        return [p.copy() for p in self.params]
+
+    def _buffers(self, b: int):
+        if b not in self._bufs:
+            d0, d1, d2 = self.sizes
+            e = lambda *s, dt=self.dtype: np.empty(s, dt)  # noqa: E731
+            self._bufs[b] = (e(b, d1), e(b, d2), e(b, d1), e(b, d1, dt=bool), np.ones(b, self.dtype),
+                             SoftmaxCE(b, d2, self.dtype))
+        return self._bufs[b]
+
+    def loss_and_grads(self, x: np.ndarray, y: np.ndarray) -> float:
+        W1, b1, W2, b2 = self.params
+        gW1, gb1, gW2, gb2 = self.grads
+        h, z, dh, mask, ones, softmax_ce = self._buffers(x.shape[0])
+        np.matmul(x, W1, out=h)
+        h += b1
+        np.maximum(h, 0, out=h)                    # h = relu(x W1 + b1), in place
+        np.matmul(h, W2, out=z)
+        z += b2
+        loss = softmax_ce(z, y) if self.fused else softmax_ce_unfused(z, y)   # z := dL/dz
+        np.matmul(h.T, z, out=gW2)
+        np.matmul(z, W2.T, out=dh)
+        np.greater(h, 0, out=mask)
+        dh *= mask                                 # relu'
+        np.matmul(x.T, dh, out=gW1)                # no gradient w.r.t. the input images
+        if self.blas_sums:
+            np.matmul(ones, z, out=gb2)
+            np.matmul(ones, dh, out=gb1)
+        else:
+            np.sum(z, axis=0, out=gb2)
+            np.sum(dh, axis=0, out=gb1)
+        return loss
+
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        loss = self.loss_and_grads(x, y)
+        if self.flat:
+            self.opt.step(self.theta, self.grad)
+        else:
+            for o, p, g in zip(self.opts, self.params, self.grads):
+                o.step(p.reshape(-1), g.reshape(-1))
+        return loss
+
+    def loss(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Mean loss, plain NumPy (independent of the training code path)."""
+        W1, b1, W2, b2 = self.params
+        z = np.maximum(x @ W1 + b1, 0) @ W2 + b2
+        z -= z.max(axis=1, keepdims=True)
+        return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y)), y]))
+
+
+class NaiveMLP(NumpyMLP):
+    """The same MLP written the 'textbook' way (ablation baseline): new arrays for every
+    intermediate, one-hot labels, separate softmax and cross-entropy backward, per-array updates."""
+
+    def __init__(self, batch, optimizer, seed=0, dtype=F32):
+        super().__init__(batch, optimizer, seed, dtype=dtype, fused=False, flat=False, fast_adam=False)
+
+    def loss_and_grads(self, x, y):
+        W1, b1, W2, b2 = self.params
+        b = x.shape[0]
+        z1 = x @ W1 + b1
+        h = np.maximum(z1, 0)
+        z2 = h @ W2 + b2
+        e = np.exp(z2 - z2.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        onehot = np.eye(z2.shape[1], dtype=x.dtype)[y]
+        loss = float(-np.mean(np.sum(onehot * np.log(p), axis=1)))
+        dp = -onehot / p / b
+        dz2 = p * (dp - np.sum(dp * p, axis=1, keepdims=True))
+        self.grads[2][...] = h.T @ dz2
+        self.grads[3][...] = dz2.sum(axis=0)
+        dh = (dz2 @ W2.T) * (z1 > 0)
+        self.grads[0][...] = x.T @ dh
+        self.grads[1][...] = dh.sum(axis=0)
+        return loss
+
+
+# ----------------------------------------------------------------------------- NumPy CNN
+class NumpyCNN:
+    """Conv2D(32, 3x3, valid, ReLU) -> MaxPool 2x2 -> Flatten -> Dense(10) softmax, NHWC, float32.
+
+    Common to the fast layouts: im2col from ``sliding_window_view`` (one copy), ordered
+    *pool-major*: the patches are grouped by their position k = 0..3 (row-major) inside the 2x2
+    pooling window, so the conv output is 4 arrays ``Z_k`` of shape (b*13*13, 32) and max pooling is
+    an element-wise maximum of them; max pooling commutes with a per-channel bias and with ReLU,
+    so bias and ReLU are applied after pooling (on 1/4 of the numbers). The pooling backward routes
+    the gradient to the first maximum of each window (as TensorFlow does); the conv weight gradient
+    is ``cols.T @ dZ`` (no col2im: nobody needs the gradient w.r.t. the input images).
+
+    layout="blocked" (the one timed): im2col as (4, 9, b*169) (each block a contiguous (9, m)
+      matrix); per block k: ``Z_k = cols_k.T @ W`` into one cache-sized (m, 32) buffer, a running
+      max and an int8 argmax index; backward: per block ``cols_k @ (dA * (idx == k))``. The full
+      conv output (b*676*32 floats, 11 MB at b=128) never exists.
+    layout="full": the full Z (4, m, 32) from one matmul, 3 ``np.maximum``, 4 boolean first-max
+      masks, one ``cols.T @ dZ``; ``cols_order`` "kk" = im2col stored (9, 4m) (one cheap copy,
+      used through a transposed view) or "row" = (4m, 9) rows (an 8-d strided copy, ~3x slower).
+    layout="naive" (ablation): im2col in image order (b*26*26, 9), bias + ReLU on the full conv
+      output, pooling by argmax on a 6-d reshaped copy, its backward by ``put_along_axis``.
+    """
+
+    name = "cnn"
+
+    def __init__(self, batch: int, optimizer: str, seed: int = 0, layout: str = "blocked",
+                 cols_order: str = "kk", filters: int = 32, k: int = 3, hw: int = 28, cin: int = 1,
+                 classes: int = 10):
+        if layout not in ("blocked", "full", "naive") or cols_order not in ("kk", "row"):
+            raise ValueError(f"unknown layout {layout!r} / cols_order {cols_order!r}")
+        rng = np.random.default_rng(seed)
+        self.batch, self.layout, self.cols_order = batch, layout, cols_order
+        self.k, self.hw, self.cin, self.c = k, hw, cin, filters
+        self.kk = k * k * cin
+        self.ho = hw - k + 1
+        if self.ho % 2:
+            raise ValueError("the conv output size must be even for 2x2 pooling")
+        self.hp = self.ho // 2
+        self.flat_dim = self.hp * self.hp * filters
+        shapes = [(k, k, cin, filters), (filters,), (self.flat_dim, classes), (classes,)]
+        self.n_params = sum(int(np.prod(s)) for s in shapes)
+        self.theta = np.zeros(self.n_params, F32)
+        self.grad = np.zeros(self.n_params, F32)
+        self.params, self.grads, off = [], [], 0
+        for s in shapes:
+            n = int(np.prod(s))
+            self.params.append(self.theta[off:off + n].reshape(s))
+            self.grads.append(self.grad[off:off + n].reshape(s))
+            off += n
+        self.params[0][...] = glorot(rng, shapes[0], self.kk, k * k * filters)
+        self.params[2][...] = glorot(rng, shapes[2], self.flat_dim, classes)
+        self.opt = Optimizer(optimizer, self.n_params)
+        self._bufs: dict[int, dict] = {}
+
+    def weights(self) -> list[np.ndarray]:
+        return [p.copy() for p in self.params]
+
+    def _buffers(self, b: int) -> dict:
+        if b not in self._bufs:
+            kk, c, hp, ho = self.kk, self.c, self.hp, self.ho
+            m = b * hp * hp
+            e = lambda *s, dt=F32: np.empty(s, dt)  # noqa: E731
+            buf = {"A": e(m, c), "dA": e(m, c), "relu": e(m, c, dt=bool), "ones": np.ones(m, F32),
+                   "logits": e(b, self.params[3].shape[0]), "softmax_ce": SoftmaxCE(b, self.params[3].shape[0])}
+            if self.layout == "blocked":
+                buf.update(cols=e(4, kk, m), Zk=e(m, c), upd=e(m, c, dt=bool), idx=e(m, c, dt=np.int8),
+                           tidx=e(m, c, dt=np.int8), gtmp=e(kk, c))
+            elif self.layout == "full":
+                buf.update(cols=e(kk, 4 * m) if self.cols_order == "kk" else e(4 * m, kk),
+                           Z=e(4, m, c), dZ=e(4, m, c), masks=e(4, m, c, dt=bool), taken=e(m, c, dt=bool))
+            else:
+                buf.update(cols=e(b, ho, ho, self.k, self.k, self.cin))
+            self._bufs[b] = buf
+        return self._bufs[b]
+
+    def _im2col(self, x: np.ndarray, buf: dict) -> np.ndarray:
+        """Pool-major im2col, one ``np.copyto`` from a ``sliding_window_view``; returns the
+        (4m, kk) matrix (possibly a transposed view) with rows ordered (k, b, i, j)."""
+        b, hp, k, cin = x.shape[0], self.hp, self.k, self.cin
+        # win[b, i, j, cin, ki, kj] = x[b, i+ki, j+kj, cin]  (a view, no copy)
+        win = sliding_window_view(x, (k, k), axis=(1, 2))
+        win = win.reshape(b, hp, 2, hp, 2, cin, k, k)        # i = 2*i' + di: still a view
+        cols = buf["cols"]
+        if self.layout == "blocked" or self.cols_order == "kk":
+            # (di, dj, ki, kj, cin, b, i', j'): the (ki, kj, cin) patch index is the slow axis
+            dest = cols.reshape(2, 2, k, k, cin, b, hp, hp) if self.layout == "blocked" else \
+                cols.reshape(k, k, cin, 2, 2, b, hp, hp)
+            src = win.transpose(2, 4, 6, 7, 5, 0, 1, 3) if self.layout == "blocked" else \
+                win.transpose(6, 7, 5, 2, 4, 0, 1, 3)
+            np.copyto(dest, src)
+            return cols if self.layout == "blocked" else cols.T
+        np.copyto(cols.reshape(2, 2, b, hp, hp, k, k, cin), win.transpose(2, 4, 0, 1, 3, 6, 7, 5))
+        return cols
+
+    def loss_and_grads(self, x: np.ndarray, y: np.ndarray) -> float:
+        if self.layout == "naive":
+            return self._naive(x, y)
+        Wc, bc, Wd, bd = self.params
+        gWc, gbc, gWd, gbd = self.grads
+        b = x.shape[0]
+        buf = self._buffers(b)
+        c, kk = self.c, self.kk
+        Wm, gWm = Wc.reshape(kk, c), gWc.reshape(kk, c)
+        cols = self._im2col(x, buf)
+        A = buf["A"]
+        if self.layout == "blocked":
+            Zk, upd, idx, tidx = buf["Zk"], buf["upd"], buf["idx"], buf["tidx"]
+            np.matmul(cols[0].T, Wm, out=A)
+            idx.fill(0)
+            for kpos in (1, 2, 3):
+                np.matmul(cols[kpos].T, Wm, out=Zk)
+                np.greater(Zk, A, out=upd)                   # strictly greater: the first max wins
+                np.maximum(A, Zk, out=A)
+                np.multiply(upd, np.int8(kpos), out=tidx)    # idx = kpos where updated (branch-free;
+                np.maximum(idx, tidx, out=idx)               # kpos grows, so max = latest update)
+        else:
+            Z = buf["Z"]
+            np.matmul(cols, Wm, out=Z.reshape(-1, c))
+            np.maximum(Z[0], Z[1], out=A)
+            np.maximum(A, Z[2], out=A)
+            np.maximum(A, Z[3], out=A)
+            masks, taken = buf["masks"], buf["taken"]
+            np.equal(Z[0], A, out=masks[0])
+            np.copyto(taken, masks[0])
+            for kpos in (1, 2, 3):
+                np.equal(Z[kpos], A, out=masks[kpos])
+                np.greater(masks[kpos], taken, out=masks[kpos])   # eq & ~taken: first max only
+                if kpos < 3:
+                    np.logical_or(taken, masks[kpos], out=taken)
+        A += bc
+        np.maximum(A, 0, out=A)                                  # ReLU(maxpool(conv) + b)
+        Af = A.reshape(b, self.flat_dim)                          # Flatten in (h, w, c) order, as Keras
+        z = buf["logits"]
+        np.matmul(Af, Wd, out=z)
+        z += bd
+        loss = buf["softmax_ce"](z, y)                            # z := dL/dlogits
+        np.matmul(Af.T, z, out=gWd)
+        np.sum(z, axis=0, out=gbd)
+        dA = buf["dA"]
+        np.matmul(z, Wd.T, out=dA.reshape(b, self.flat_dim))
+        np.greater(A, 0, out=buf["relu"])
+        dA *= buf["relu"]
+        np.matmul(buf["ones"], dA, out=gbc)                       # column sums: BLAS is ~10x np.sum
+        if self.layout == "blocked":
+            for kpos in range(4):
+                np.equal(idx, kpos, out=upd)
+                np.multiply(dA, upd, out=Zk)
+                if kpos == 0:
+                    np.matmul(cols[0], Zk, out=gWm)
+                else:
+                    np.matmul(cols[kpos], Zk, out=buf["gtmp"])
+                    gWm += buf["gtmp"]
+        else:
+            dZ = buf["dZ"]
+            for kpos in range(4):
+                np.multiply(dA, masks[kpos], out=dZ[kpos])
+            np.matmul(cols.T, dZ.reshape(-1, c), out=gWm)
+        return loss
+
+    def _naive(self, x, y):
+        Wc, bc, Wd, bd = self.params
+        b = x.shape[0]
+        buf = self._buffers(b)
+        ho, hp, c, kk = self.ho, self.hp, self.c, self.kk
+        win = sliding_window_view(x, (self.k, self.k), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
+        cols = buf["cols"]
+        np.copyto(cols, win)
+        cols2 = cols.reshape(b * ho * ho, kk)
+        Z = cols2 @ Wc.reshape(kk, c) + bc
+        R = np.maximum(Z, 0).reshape(b, hp, 2, hp, 2, c)
+        Rw = R.transpose(0, 1, 3, 5, 2, 4).reshape(b, hp, hp, c, 4)   # copy
+        arg = Rw.argmax(axis=-1)
+        A = np.take_along_axis(Rw, arg[..., None], axis=-1)[..., 0]
+        Af = A.reshape(b, self.flat_dim)
+        z = Af @ Wd + bd
+        loss = softmax_ce_unfused(z, y)
+        self.grads[2][...] = Af.T @ z
+        self.grads[3][...] = z.sum(axis=0)
+        dA = (z @ Wd.T).reshape(b, hp, hp, c)
+        dRw = np.zeros((b, hp, hp, c, 4), F32)
+        np.put_along_axis(dRw, arg[..., None], dA[..., None], axis=-1)
+        dR = dRw.reshape(b, hp, hp, c, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(b * ho * ho, c)
+        dZ = dR * (Z > 0)
+        self.grads[0][...] = (cols2.T @ dZ).reshape(Wc.shape)
+        self.grads[1][...] = dZ.sum(axis=0)
+        return loss
+
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        loss = self.loss_and_grads(x, y)
+        self.opt.step(self.theta, self.grad)
+        return loss
+
+    def loss(self, x: np.ndarray, y: np.ndarray, chunk: int = 512) -> float:
+        """Mean loss, plain NumPy (independent of the training code paths)."""
+        Wc, bc, Wd, bd = self.params
+        total = 0.0
+        for i in range(0, len(x), chunk):
+            xb, yb = x[i:i + chunk], y[i:i + chunk]
+            win = sliding_window_view(xb, (self.k, self.k), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
+            Z = win.reshape(-1, self.kk) @ Wc.reshape(-1, self.c) + bc
+            R = np.maximum(Z, 0).reshape(len(xb), self.hp, 2, self.hp, 2, self.c).max(axis=(2, 4))
+            z = R.reshape(len(xb), -1) @ Wd + bd
+            z -= z.max(axis=1, keepdims=True)
+            total += float(np.sum(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(yb)), yb]))
+        return total / len(x)
+
+
+SPECS = {
+    "mlp": {"batch": 32, "cls": NumpyMLP, "shape": (784,), "ablation_n": 6400, "ablation_rounds": 3,
+            "arch": "Dense(64, relu) -> Dense(10, softmax) on 784 inputs (784-64-10)"},
+    "cnn": {"batch": 128, "cls": NumpyCNN, "shape": (28, 28, 1), "ablation_n": 3200, "ablation_rounds": 1,
+            "arch": "Conv2D(32, 3x3, valid, relu) -> MaxPool 2x2 -> Flatten (13*13*32 = 5408) -> "
+                    "Dense(10, softmax) on 28x28x1 NHWC"},
+}
+
+
+# ----------------------------------------------------------------------------- NumPy training loop
+class Batches:
+    """Shuffled mini-batches, as Keras' ``fit(shuffle=True)`` makes them: a new permutation every
+    epoch, each batch gathered (``np.take``) into a preallocated contiguous buffer. The dataset
+    itself is never copied or modified."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch: int, seed: int = 0):
+        self.x, self.y, self.batch = x, y, batch
+        self.xb = np.empty((batch,) + x.shape[1:], x.dtype)
+        self.yb = np.empty(batch, y.dtype)
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def epoch(self):
+        perm = self.rng.permutation(len(self.x))
+        x, y, xb, yb, B = self.x, self.y, self.xb, self.yb, self.batch
+        for i in range(0, len(perm), B):
+            idx = perm[i:i + B]
+            k = len(idx)
+            np.take(x, idx, axis=0, out=xb[:k], mode="clip")   # "clip": no buffered copy of out
+            np.take(y, idx, axis=0, out=yb[:k], mode="clip")   # (the indices are always valid)
+            yield xb[:k], yb[:k]
+
+
+def numpy_epoch(model, data: Batches) -> list[float]:
+    step = model.train_step
+    return [step(xb, yb) for xb, yb in data.epoch()]
+
+
+def time_numpy(model, data: Batches, repeats: int, abandon_below: float | None = None) -> dict:
+    """A warm-up epoch (buffers, caches), then ``repeats`` timed epochs. If the first timed epoch
+    runs at less than ``abandon_below`` samples/s, stop there (a clearly losing candidate)."""
+    n = len(data)
+    t0 = time.perf_counter()
+    numpy_epoch(model, data)
+    warm = time.perf_counter() - t0
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        numpy_epoch(model, data)
+        times.append(time.perf_counter() - t0)
+        if abandon_below and len(times) == 1 and n / times[0] < abandon_below:
+            break
+    return {"warmup_epoch_s": round(warm, 4), **stats(times, n),
+            **({"abandoned": True} if len(times) < repeats else {})}
+
+
+def choose_numpy_threads(make, X, y, B, repeats, cores, log) -> dict:
+    """Time the NumPy loop with 1 BLAS thread and with BLAS threads = cores. OpenBLAS' threads
+    cost more than they give on these small matrices, and a lot when other jobs share the cores,
+    so the faster of the two (median; more threads must win by >10%) is used for the headline."""
+    from threadpoolctl import threadpool_limits
+    by: dict[int, dict] = {}
+    for th in sorted({1, cores}):
+        floor = ABANDON * by[1]["samples_per_s_median"] if th != 1 else None
+        with threadpool_limits(limits=th, user_api="blas"):
+            by[th] = time_numpy(make(), Batches(X, y, B, seed=1), repeats, abandon_below=floor)
+        log(f"  numpy, BLAS {th} thread(s): {by[th]['samples_per_s_median']} samples/s"
+            + (" (abandoned after 1 epoch)" if by[th].get("abandoned") else ""))
+    # prefer 1 thread unless more threads are clearly (>10%) faster: OpenBLAS' threads are also the
+    # fragile option when other jobs take a core (waking a descheduled worker costs milliseconds)
+    best = max(by, key=lambda t: by[t]["samples_per_s_median"] / (1.1 if t != 1 else 1.0))
+    return {"blas_threads": best, "by_blas_threads": {str(t): v for t, v in by.items()}}
+
+
+# ----------------------------------------------------------------------------- Keras
+def keras_model(kind: str):
+    import keras
+    from keras import layers
+    if kind == "mlp":
+        return keras.Sequential([keras.Input((784,)), layers.Dense(64, activation="relu"),
+                                 layers.Dense(10, activation="softmax")])
+    return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
+                             layers.MaxPooling2D(2), layers.Flatten(),
+                             layers.Dense(10, activation="softmax")])
+
+
+def keras_optimizer(kind: str):
+    import keras
+    if kind == "adam":
+        return keras.optimizers.Adam(learning_rate=ADAM["lr"], beta_1=ADAM["beta1"],
+                                     beta_2=ADAM["beta2"], epsilon=ADAM["eps"])
+    return keras.optimizers.SGD(learning_rate=SGD_LR)
+
+
+def keras_grads(kind: str, weights, x, y, optimizer: str):
+    """Loss and ``tf.GradientTape`` gradients of the Keras twin at ``weights`` on one batch, and
+    its weights after one optimizer step with those gradients."""
+    import keras
+    import tensorflow as tf
+    model = keras_model(kind)
+    model.set_weights(weights)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=True))
+    grads = tape.gradient(loss, model.trainable_weights)
+    keras_optimizer(optimizer).apply_gradients(zip(grads, model.trainable_weights))
+    return float(loss), [g.numpy() for g in grads], model.get_weights()
+
+
+class KerasRunner:
+    """A compiled Keras model and its data; ``fit`` runs ``model.fit(x, y, batch_size=B,
+    epochs=E, verbose=0)`` and returns each epoch's time, measured by a callback from
+    ``on_epoch_begin`` to ``on_epoch_end`` (so fit's per-call set-up, e.g. wrapping the arrays
+    in a dataset, is not counted: the comparison is per epoch). ``spe=None`` compiles with Keras'
+    defaults (``steps_per_execution=1``, ``jit_compile="auto"``, which is False on a CPU)."""
+
+    def __init__(self, kind, weights, x, y, batch, optimizer, spe=None, jit=None):
+        import keras
+        self.x, self.y, self.batch = x, y, batch
+        self.model = keras_model(kind)
+        self.model.set_weights(weights)
+        opts = {} if spe is None else {"steps_per_execution": spe, "jit_compile": jit}
+        self.model.compile(optimizer=keras_optimizer(optimizer), loss="sparse_categorical_crossentropy",
+                           **opts)
+        self.config = {"steps_per_execution": spe or 1,
+                       "jit_compile": "auto (False on CPU)" if spe is None else jit}
+        n = len(x)
+        runner = self
+
+        class EpochTimer(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.t0 = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                runner.times.append(time.perf_counter() - self.t0)
+                if (runner.abandon_below and len(runner.times) == 2
+                        and n / runner.times[1] < runner.abandon_below):
+                    self.model.stop_training = True
+
+        self.timer = EpochTimer()
+        self.times: list[float] = []
+        self.abandon_below = None
+
+    def fit(self, epochs: int, abandon_below: float | None = None) -> tuple[list[float], float]:
+        """Returns (epoch times, wall time of the whole fit call). With ``abandon_below``, training
+        stops after the second epoch (the first timed one) if it ran below that many samples/s."""
+        self.times, self.abandon_below = [], abandon_below
+        t0 = time.perf_counter()
+        self.model.fit(self.x, self.y, batch_size=self.batch, epochs=epochs, verbose=0,
+                       callbacks=[self.timer])
+        return self.times, time.perf_counter() - t0
+
+
+def keras_grid(kind, weights, x, y, batch, optimizer, repeats, log, spe_grid=SPE_GRID) -> list[dict]:
+    """Every (steps_per_execution, jit_compile) pair: one ``fit(epochs=1 + R)``, the first epoch
+    (tracing/compiling) is the warm-up. A configuration whose first timed epoch is below half the
+    best median so far is not repeated (marked "abandoned")."""
+    results, best = [], 0.0
+    for jit in JIT_GRID:
+        for spe in spe_grid:
+            runner = KerasRunner(kind, weights, x, y, batch, optimizer, spe=spe, jit=jit)
+            times, _ = runner.fit(repeats + 1, abandon_below=ABANDON * best if best else None)
+            r = {"config": {"steps_per_execution": spe, "jit_compile": jit},
+                 "warmup_epoch_s": round(times[0], 3), **stats(times[1:], len(x))}
+            if len(times) < repeats + 1:
+                r["abandoned"] = True
+            best = max(best, r["samples_per_s_median"])
+            log(f"  keras {kind} spe={spe:<3} jit={jit!s:<5}: {r['samples_per_s_median']:>8} samples/s "
+                f"(warm-up epoch {r['warmup_epoch_s']} s){' abandoned' if r.get('abandoned') else ''}")
+            results.append(r)
+    return results
+
+
+def headline(kind, make_numpy, threads, weights, X, y, B, optimizer, best_cfg, repeats) -> dict:
+    """The three headline figures measured interleaved - R rounds of (NumPy epoch, Keras default
+    ``fit(epochs=1)``, Keras best ``fit(epochs=1)``) - so that a change in the machine's load
+    hits all three alike. Each side is warmed up first (Keras: one fit call, which traces)."""
+    from threadpoolctl import threadpool_limits
+    n = len(X)
+    model, data = make_numpy(), Batches(X, y, B, seed=1)
+    with threadpool_limits(limits=threads, user_api="blas"):
+        numpy_epoch(model, data)
+    kd = KerasRunner(kind, weights, X, y, B, optimizer)
+    kd_first = kd.fit(1)
+    kb = KerasRunner(kind, weights, X, y, B, optimizer, spe=best_cfg["steps_per_execution"],
+                     jit=best_cfg["jit_compile"])
+    kb_first = kb.fit(1)
+    t_np, t_kd, t_kb, call_kd = [], [], [], []
+    for _ in range(repeats):
+        gc.collect()                      # before each timed epoch, on both sides: Keras makes garbage
+        with threadpool_limits(limits=threads, user_api="blas"):
+            t0 = time.perf_counter()
+            numpy_epoch(model, data)
+            t_np.append(time.perf_counter() - t0)
+        gc.collect()
+        times, call = kd.fit(1)
+        t_kd.append(times[0])
+        call_kd.append(call)
+        gc.collect()
+        t_kb.append(kb.fit(1)[0][0])
+    return {"numpy": {"blas_threads": threads, **stats(t_np, n)},
+            "keras_default": {"config": kd.config, "first_fit_call_s": round(kd_first[1], 3),
+                              **stats(t_kd, n), "fit_call_s": [round(t, 4) for t in call_kd]},
+            "keras_best": {"config": kb.config, "first_fit_call_s": round(kb_first[1], 3), **stats(t_kb, n)}}
+
+
+# ----------------------------------------------------------------------------- FLOPs
+def flops_per_sample(kind: str) -> dict:
+    if kind == "mlp":
+        fwd_layers = [2 * 784 * 64, 2 * 64 * 10]
+        # executed: layer 1 has no input gradient (forward + weight gradient = 2x)
+        executed = 2 * fwd_layers[0] + 3 * fwd_layers[1]
+    else:
+        fwd_layers = [2 * 3 * 3 * 1 * 32 * 26 * 26, 2 * 5408 * 10]
+        executed = 2 * fwd_layers[0] + 3 * fwd_layers[1]
+    return {"forward": sum(fwd_layers), "nominal_fwd_bwd": 3 * sum(fwd_layers), "executed": executed}
+
+
+def gflops(samples_per_s: float, kind: str) -> float:
+    return samples_per_s * flops_per_sample(kind)["nominal_fwd_bwd"] / 1e9
+
+
+# ----------------------------------------------------------------------------- checks
+def check_gradients(kind, model, x, y, optimizer, tol=1e-4) -> dict:
+    """One NumPy training step vs the Keras twin from the same weights and batch: the loss, the
+    gradients (vs ``tf.GradientTape``) and the weights after the optimizer step must agree to
+    ``tol`` (max abs difference). Leaves ``model`` one step on."""
+    w = model.weights()
+    loss_k, g_k, w_k = keras_grads(kind, w, x, y, optimizer)
+    loss_np = model.train_step(x, y)
+    g_np = [g.copy() for g in model.grads]
+    diffs = [float(np.max(np.abs(a - b))) for a, b in zip(g_np, g_k)]
+    wdiff = max(float(np.max(np.abs(a - b))) for a, b in zip(model.weights(), w_k))
+    scale = max(float(np.max(np.abs(g))) for g in g_k)
+    ok = max(diffs) <= tol and abs(loss_np - loss_k) <= tol and wdiff <= tol
+    return {"batch": len(x), "loss_numpy": loss_np, "loss_keras": loss_k,
+            "max_abs_grad_diff": max(diffs), "max_abs_grad": scale,
+            "max_abs_weight_diff_after_step": wdiff, "tol": tol, "ok": ok}
+
+
+def check_loss_decreases(model, data: Batches, x_eval, y_eval) -> dict:
+    before = model.loss(x_eval, y_eval)
+    t0 = time.perf_counter()
+    numpy_epoch(model, data)
+    dt = time.perf_counter() - t0
+    after = model.loss(x_eval, y_eval)
+    return {"loss_before": round(before, 4), "loss_after_1_epoch": round(after, 4),
+            "epoch_s": round(dt, 4), "ok": after < before}
+
+
+# ----------------------------------------------------------------------------- main
+def setup_tf(env: str) -> dict:
+    """Import TensorFlow/Keras through ``dlcourse.setup(seed=0, keras=True)`` (quiet, seeded).
+
+    env="tf-defaults": TensorFlow's own CPU defaults - oneDNN on, op determinism off. Keras at its
+      fastest: the course's setting below costs it up to ~3x on the CNN on this machine.
+    env="course": what ``dlcourse.setup`` sets for the notebooks - oneDNN off and op determinism
+      on (bit-for-bit repeatable results)."""
+    if env == "tf-defaults":
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"      # dlcourse.setup only sets it if unset
+    else:
+        os.environ.pop("TF_ENABLE_ONEDNN_OPTS", None)
+    t0 = time.perf_counter()
+    dlcourse.setup(seed=0, keras=True)
+    import tensorflow as tf
+    from tensorflow.python.framework import config as tf_config
+    if env == "tf-defaults":
+        tf_config.disable_op_determinism()
+    return {"keras_env": env, "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
+            "tf_op_determinism": bool(tf_config.is_op_determinism_enabled()),
+            "tf_import_s": round(time.perf_counter() - t0, 2), "tensorflow": tf.__version__}
+
+
+def course_env_worker(spec: dict) -> dict:
+    """In a fresh process with the course's TF settings: Keras default ``fit`` and the main run's
+    best configuration, per model (warm-up call, then R timed ``fit(epochs=1)`` calls)."""
+    env = setup_tf("course")
+    x, y = load_data(spec["n"])
+    out = {"env": env}
+    for kind in ("mlp", "cnn"):
+        B = SPECS[kind]["batch"]
+        X = x.reshape((len(x),) + SPECS[kind]["shape"])
+        w0 = SPECS[kind]["cls"](B, spec["optimizer"], seed=0).weights()
+        cfg = spec["best"][kind]
+        runners = {"keras_default": KerasRunner(kind, w0, X, y, B, spec["optimizer"]),
+                   "keras_best_config": KerasRunner(kind, w0, X, y, B, spec["optimizer"],
+                                                    spe=cfg["steps_per_execution"], jit=cfg["jit_compile"])}
+        times: dict = {k: [] for k in runners}
+        for r in runners.values():
+            r.fit(1)
+        for _ in range(spec["repeats"]):
+            for k, r in runners.items():
+                times[k].append(r.fit(1)[0][0])
+        out[kind] = {k: {"config": runners[k].config, **stats(t, len(X))} for k, t in times.items()}
+    return out
+
+
+def run_course_env(n, repeats, optimizer, best, log) -> dict | None:
+    spec = json.dumps({"n": n, "repeats": repeats, "optimizer": optimizer, "best": best})
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--course-env-worker", spec],
+                          capture_output=True, text=True, env=env, timeout=900)
+    if proc.returncode != 0:
+        log(f"  course-env worker failed: {proc.stderr.strip()[-500:]}")
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def load_data(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first n MNIST training images as float32 in [0, 1], (n, 28, 28), and int32 labels.
+    The one float32 copy; the models see views of it."""
+    x8, y8 = dlcourse.load_mnist("train")
+    x = np.empty((n, 28, 28), F32)
+    np.multiply(x8[:n], F32(1 / 255), out=x)
+    return x, y8[:n].astype(np.int32)
+
+
+def run(n: int, repeats: int, optimizer: str, ablations: bool, course_env: bool = True,
+        spe_grid=SPE_GRID, matmul_n: int = 2048, log=print) -> dict:
+    t_start = time.perf_counter()
+    cores = os.cpu_count() or 1
+    limiter = set_blas_threads(cores)  # noqa: F841  (kept alive for the whole run)
+    result: dict = {"machine": {"cores": cores, "uptime_start": uptime(), "load_start": load_avg(),
+                                "platform": platform.platform(), "python": platform.python_version(),
+                                "numpy": np.__version__, "blas": blas_info()}}
+    tf_env = setup_tf("tf-defaults")
+    import keras
+    import tensorflow as tf
+    result["machine"].update({
+        "tensorflow": tf.__version__, "keras": keras.__version__,
+        "tf_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "tf_threads_note": "0 = TensorFlow's default (all cores)",
+        "tf_env": tf_env})
+    log(f"machine: {cores} cores, {result['machine']['uptime_start']}")
+
+    x, y = load_data(n)
+    result["setup"] = {"n_samples": n, "subset": f"first {n} MNIST training images", "repeats": repeats,
+                       "optimizer": optimizer, "dtype": "float32",
+                       "optimizer_params": ADAM if optimizer == "adam" else {"lr": SGD_LR},
+                       "keras_loss": "sparse_categorical_crossentropy (no metrics)",
+                       "shuffle": "both sides reshuffle every epoch",
+                       "spe_grid": list(spe_grid), "jit_grid": list(JIT_GRID), "matmul_n": matmul_n}
+
+    result["matmul_samples"] = []
+
+    def sample_matmul(when: str) -> None:
+        """The matmul rate, sampled at several points of the run (the bound is the best sample:
+        a sample taken while another job holds a core is low)."""
+        from threadpoolctl import threadpool_limits
+        mm = matmul_rate(matmul_n, 6 if repeats > 2 else 3)
+        with threadpool_limits(limits=1, user_api="blas"):
+            m1 = matmul_rate(matmul_n, 3)
+        result["matmul_samples"].append({"when": when, "load": load_avg()[0], "cores_threads": mm,
+                                         "one_thread": m1})
+        log(f"matmul {matmul_n}^2 float32 ({when}): {mm['gflops_best']} GFLOP/s with {cores} BLAS threads, "
+            f"{m1['gflops_best']} with 1")
+
+    sample_matmul("start")
+
+    for kind, spec in SPECS.items():
+        B = spec["batch"]
+        X = x.reshape((n,) + spec["shape"])                     # a view: no copy
+        r: dict = {"architecture": spec["arch"], "batch": B, "flops_per_sample": flops_per_sample(kind)}
+        log(f"{kind}: checks")
+        model = spec["cls"](B, optimizer, seed=0)
+        w0 = model.weights()
+        r["check_gradients_vs_keras"] = check_gradients(kind, model, X[:B], y[:B], optimizer)
+        assert r["check_gradients_vs_keras"]["ok"], r["check_gradients_vs_keras"]
+        ev = min(n, 2048)
+        r["check_loss_decreases"] = check_loss_decreases(model, Batches(X, y, B, seed=0), X[:ev], y[:ev])
+        assert r["check_loss_decreases"]["ok"], r["check_loss_decreases"]
+        log(f"  gradients vs GradientTape: max |diff| {r['check_gradients_vs_keras']['max_abs_grad_diff']:.2e}; "
+            f"loss {r['check_loss_decreases']['loss_before']} -> {r['check_loss_decreases']['loss_after_1_epoch']}")
+
+        make = lambda cls=spec["cls"], B=B: cls(B, optimizer, seed=0)  # noqa: E731
+        choice = choose_numpy_threads(make, X, y, B, repeats, cores, log)
+        grid = keras_grid(kind, w0, X, y, B, optimizer, repeats, log, spe_grid)
+        best_cfg = max(grid, key=lambda g: g["samples_per_s_median"])["config"]
+        log(f"  headline (interleaved): numpy with BLAS {choice['blas_threads']} thread(s), keras default, "
+            f"keras best {best_cfg}")
+        r.update(headline(kind, make, choice["blas_threads"], w0, X, y, B, optimizer, best_cfg, repeats))
+        r["numpy"]["by_blas_threads"] = choice["by_blas_threads"]
+        r["keras_grid"] = grid
+        for key in ("numpy", "keras_default", "keras_best"):
+            log(f"  {key}: {r[key]['samples_per_s_median']} samples/s (epoch {r[key]['epoch_s_median']} s)")
+        if ablations:
+            n_abl, rounds = min(n, spec["ablation_n"]), spec["ablation_rounds"] * repeats
+            r["ablations_setup"] = {"n_samples": n_abl, "rounds": rounds, "blas_threads": choice["blas_threads"]}
+            r["ablations"] = run_ablations(kind, X, y, B, optimizer, rounds, choice["blas_threads"], n_abl, log)
+        result[kind] = r
+        sample_matmul(f"after {kind}")
+
+    if course_env:
+        log("keras under the course's TF settings (dlcourse.setup: oneDNN off, op determinism on), "
+            "in a subprocess")
+        best = {k: result[k]["keras_best"]["config"] for k in SPECS}
+        result["course_env"] = run_course_env(n, repeats, optimizer, best, log)
+        if result["course_env"]:
+            for kind in SPECS:
+                for key, d in result["course_env"][kind].items():
+                    log(f"  {kind} {key}: {d['samples_per_s_median']} samples/s")
+
+    samples = result["matmul_samples"]
+    bound = max(m["cores_threads"]["gflops_best"] for m in samples)
+    bound1 = max(m["one_thread"]["gflops_best"] for m in samples)
+    lowest = min(m["cores_threads"]["gflops_best"] for m in samples)
+    result["matmul_bound_gflops"] = bound
+    result["matmul_1_thread_gflops"] = bound1
+    log(f"matmul bound used: {bound} GFLOP/s ({cores} BLAS threads; samples {lowest}-{bound}); 1 thread {bound1}")
+    for kind in SPECS:
+        for key in ("numpy", "keras_default", "keras_best"):
+            d = result[kind][key]
+            d["gflops"] = round(gflops(d["samples_per_s_median"], kind), 2)
+            d["fraction_of_matmul"] = round(d["gflops"] / bound, 3)
+    mlp, cnn = result["mlp"], result["cnn"]
+    result["ratios"] = {
+        "mlp_numpy_over_keras_default": round(mlp["numpy"]["samples_per_s_median"]
+                                              / mlp["keras_default"]["samples_per_s_median"], 2),
+        "mlp_numpy_over_keras_best": round(mlp["numpy"]["samples_per_s_median"]
+                                           / mlp["keras_best"]["samples_per_s_median"], 2),
+        "mlp_numpy_fraction_of_matmul": mlp["numpy"]["fraction_of_matmul"],
+        "mlp_numpy_fraction_of_1_thread_matmul": round(mlp["numpy"]["gflops"]
+                                                       / bound1, 3),
+        "cnn_keras_best_epoch_over_numpy_epoch": round(cnn["keras_best"]["epoch_s_median"]
+                                                       / cnn["numpy"]["epoch_s_median"], 2),
+        "cnn_keras_default_epoch_over_numpy_epoch": round(cnn["keras_default"]["epoch_s_median"]
+                                                          / cnn["numpy"]["epoch_s_median"], 2),
+        "cnn_numpy_fraction_of_matmul": cnn["numpy"]["fraction_of_matmul"],
+    }
+    ce = result.get("course_env")
+    if ce:  # not measured interleaved with the NumPy figures (another process, later)
+        result["ratios"]["mlp_numpy_over_keras_default_course_env"] = round(
+            mlp["numpy"]["samples_per_s_median"] / ce["mlp"]["keras_default"]["samples_per_s_median"], 2)
+        result["ratios"]["cnn_keras_best_config_course_env_epoch_over_numpy_epoch"] = round(
+            ce["cnn"]["keras_best_config"]["epoch_s_median"] / cnn["numpy"]["epoch_s_median"], 2)
+        result["ratios"]["cnn_keras_fastest_any_setting_epoch_over_numpy_epoch"] = round(
+            min(cnn["keras_best"]["epoch_s_median"], ce["cnn"]["keras_best_config"]["epoch_s_median"],
+                ce["cnn"]["keras_default"]["epoch_s_median"]) / cnn["numpy"]["epoch_s_median"], 2)
+    ra = result["ratios"]
+    result["targets"] = {
+        "mlp_numpy_over_keras_default >= 5": ra["mlp_numpy_over_keras_default"] >= 5,
+        "mlp_numpy_fraction_of_matmul >= 0.25": ra["mlp_numpy_fraction_of_matmul"] >= 0.25,
+        "cnn numpy epoch no slower than keras best": ra["cnn_keras_best_epoch_over_numpy_epoch"] >= 1,
+        "cnn numpy epoch within 2x of keras best": ra["cnn_keras_best_epoch_over_numpy_epoch"] >= 0.5,
+    }
+    result["machine"]["uptime_end"] = uptime()
+    result["machine"]["load_end"] = load_avg()
+    result["wall_s"] = round(time.perf_counter() - t_start, 1)
+    return result
+
+
+def run_ablations(kind, X, y, B, optimizer, repeats, threads, n_abl, log) -> list[dict]:
+    """The NumPy optimisations, one at a time: each variant against the optimised loop, on the
+    first ``n_abl`` samples, in R interleaved rounds (one epoch of every variant per round, after a
+    warm-up epoch each), so that load changes hit all variants alike. Median samples/s."""
+    from threadpoolctl import threadpool_limits
+    if kind == "mlp":
+        opt = "Adam" if optimizer == "adam" else "SGD"
+        variants = [
+            ("optimised (as in the headline)", lambda: NumpyMLP(B, optimizer)),
+            (f"textbook: new arrays, one-hot, unfused softmax/CE, per-array {opt}"
+             + (" in Keras' form" if optimizer == "adam" else ""), lambda: NaiveMLP(B, optimizer)),
+            ("textbook, float64 data and weights", lambda: NaiveMLP(B, optimizer, dtype=np.float64)),
+            ("optimised, float64 data and weights", lambda: NumpyMLP(B, optimizer, dtype=np.float64)),
+            ("optimised but unfused softmax-CE backward", lambda: NumpyMLP(B, optimizer, fused=False)),
+            ("optimised but bias gradients by np.sum(axis=0)", lambda: NumpyMLP(B, optimizer, blas_sums=False)),
+            (f"optimised but {opt} per array (no flat parameter vector)",
+             lambda: NumpyMLP(B, optimizer, flat=False)),
+        ]
+        if optimizer == "adam":
+            variants += [
+                ("optimised but Adam in Keras' form (12 passes, not 10)",
+                 lambda: NumpyMLP(B, optimizer, fast_adam=False)),
+                ("optimised, plain SGD instead of Adam (what Adam costs; not comparable to the Keras "
+                 "Adam figures)", lambda: NumpyMLP(B, "sgd"))]
+    else:
+        variants = [
+            ("optimised: blocked pool-major im2col (as in the headline)", lambda: NumpyCNN(B, optimizer)),
+            ("naive: image-order im2col, bias+ReLU before pool, argmax pooling",
+             lambda: NumpyCNN(B, optimizer, layout="naive")),
+            ("pool-major, full conv output, im2col as (4m, 9) rows (8-d strided copy)",
+             lambda: NumpyCNN(B, optimizer, layout="full", cols_order="row")),
+            ("pool-major, full conv output, im2col as (9, 4m) (one cheap copy)",
+             lambda: NumpyCNN(B, optimizer, layout="full", cols_order="kk")),
+        ]
+    Xa, ya = X[:n_abl], y[:n_abl]
+    runs = []
+    with threadpool_limits(limits=threads, user_api="blas"):
+        for label, make in variants:
+            model = make()
+            data = Batches(Xa.astype(model.theta.dtype, copy=False), ya, B, seed=1)
+            numpy_epoch(model, data)                      # warm-up
+            runs.append((label, model, data, []))
+        for _ in range(repeats):
+            for label, model, data, times in runs:
+                t0 = time.perf_counter()
+                numpy_epoch(model, data)
+                times.append(time.perf_counter() - t0)
+    ref = statistics.median(n_abl / t for t in runs[0][3])
+    out = []
+    for label, _, _, times in runs:
+        st = stats(times, n_abl)
+        entry = {"variant": label, "samples_per_s_min": st["samples_per_s_min"],
+                 "samples_per_s_median": st["samples_per_s_median"],
+                 "samples_per_s_max": st["samples_per_s_max"],
+                 "vs_optimised": round(st["samples_per_s_median"] / ref, 2)}
+        log(f"  ablation {kind}: {label}: {entry['samples_per_s_median']} samples/s ({entry['vs_optimised']}x)")
+        out.append(entry)
+    return out
+
+
+# ----------------------------------------------------------------------------- Markdown
+def _fmt_rate(d: dict) -> str:
+    return f"{d['samples_per_s_min']:,} / {d['samples_per_s_median']:,} / {d['samples_per_s_max']:,}"
+
+
+def _disturbed(result: dict) -> bool:
+    m, samples = result["machine"], result["matmul_samples"]
+    rates = [x["cores_threads"]["gflops_best"] for x in samples]
+    # the load at the start is the others' (taken before this run does any work); later readings
+    # include this run's own threads
+    return m["load_start"][0] > m["cores"] / 2 or min(rates) < 0.8 * max(rates)
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def to_markdown(result: dict) -> str:
+    """The result as Markdown: set-up, the main table, ratios vs targets, the Keras grid, the
+    checks and the ablation table."""
+    m, s = result["machine"], result["setup"]
+    bound, bound1 = result["matmul_bound_gflops"], result["matmul_1_thread_gflops"]
+    samples = result["matmul_samples"]
+    lines = [
+        "# NumPy vs Keras training throughput, side by side (one run)",
+        "",
+        f"- Machine: {m['cores']} cores ({m['platform']}); Python {m['python']}, numpy {m['numpy']}, "
+        f"tensorflow {m['tensorflow']}, keras {m['keras']}; BLAS "
+        + ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})" for b in m["blas"])
+        + f"; TF intra/inter-op threads {m['tf_intra_op_threads']}/{m['tf_inter_op_threads']} "
+        f"(0 = TF's default: all cores).",
+        f"- Keras runs with TensorFlow's own CPU defaults (TF_ENABLE_ONEDNN_OPTS="
+        f"{m['tf_env'].get('TF_ENABLE_ONEDNN_OPTS')}, op determinism "
+        f"{'on' if m['tf_env'].get('tf_op_determinism') else 'off'}), its fastest; the rows marked "
+        f"'course TF settings' rerun Keras in a subprocess with what `dlcourse.setup(keras=True)` sets for "
+        f"the notebooks (oneDNN off, op determinism on: bit-for-bit repeatable, slower).",
+        f"- Load (`uptime`): start `{m['uptime_start']}`; end `{m.get('uptime_end', '?')}`."
+        + (" **Other jobs shared the cores during this run** (1-minute load average above "
+           f"{m['cores'] / 2:g} at the start, or matmul samples more than 20% apart): figures are noisier "
+           "and lower than on an idle machine." if _disturbed(result) else ""),
+        f"- Data: {s['subset']}, float32 in [0, 1], {s['shuffle']}; optimizer {s['optimizer']} "
+        f"{s['optimizer_params']}; Keras loss {s['keras_loss']}.",
+        f"- Timing: samples/s min / median / max over {s['repeats']} timed epochs after a warm-up epoch "
+        f"(Keras: compile and tracing excluded; epochs timed by a callback). The NumPy, Keras-default and "
+        f"Keras-best figures are measured interleaved, round by round.",
+        f"- Matmul bound: float32 `A @ B`, {s['matmul_n']}x{s['matmul_n']}, BLAS threads = {m['cores']}, best of several, "
+        f"sampled " + ", ".join(f"{x['when']} {x['cores_threads']['gflops_best']} (1-min load {x['load']})"
+                               for x in samples)
+        + f" GFLOP/s; the bound used is the best sample, {bound} GFLOP/s (1 BLAS thread: {bound1} GFLOP/s).",
+        "- Models: " + "; ".join(f"{k.upper()}: {result[k]['architecture']}, batch {result[k]['batch']}"
+                                 for k in ("mlp", "cnn")) + ".",
+        "",
+        "| model | implementation | samples/s min / median / max | epoch s (median) | GFLOP/s | "
+        "of matmul bound |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for kind, title in (("mlp", "MLP 784-64-10, b=32"), ("cnn", "CNN conv32-pool-dense10, b=128")):
+        r = result[kind]
+        best = r["keras_best"]["config"]
+        th = r["numpy"]["blas_threads"]
+        rows = [(f"NumPy (BLAS {th} thread{'s' if th != 1 else ''})", r["numpy"]),
+                ("Keras `fit` default (spe=1, no XLA)", r["keras_default"]),
+                (f"Keras best (spe={best['steps_per_execution']}, jit_compile={best['jit_compile']})",
+                 r["keras_best"])]
+        ce = (result.get("course_env") or {}).get(kind)
+        if ce:
+            for key, label in (("keras_default", "Keras `fit` default, course TF settings"),
+                               ("keras_best_config", "Keras best config, course TF settings")):
+                d = dict(ce[key], gflops=gflops(ce[key]["samples_per_s_median"], kind))
+                d["fraction_of_matmul"] = d["gflops"] / bound
+                rows.append((label, d))
+        for label, d in rows:
+            lines.append(f"| {title} | {label} | {_fmt_rate(d)} | {d['epoch_s_median']:.3f} | "
+                         f"{d['gflops']:.2f} | {100 * d['fraction_of_matmul']:.1f}% |")
+    ra = result["ratios"]
+    c = ra["cnn_keras_best_epoch_over_numpy_epoch"]
+    lines += [
+        "",
+        "| ratio | value | target | met |",
+        "|---|---:|---|---|",
+        f"| MLP: NumPy / Keras default `fit` (samples/s) | {ra['mlp_numpy_over_keras_default']:.2f}x | >= 5x | "
+        f"{_yes(ra['mlp_numpy_over_keras_default'] >= 5)} |",
+        f"| MLP: NumPy / Keras best (samples/s) | {ra['mlp_numpy_over_keras_best']:.2f}x | - | - |",
+        f"| MLP: NumPy GFLOP/s / 1-thread matmul rate ({bound1} GFLOP/s; "
+        f"the NumPy loop runs on {result['mlp']['numpy']['blas_threads']} BLAS thread(s)) | "
+        f"{100 * ra['mlp_numpy_fraction_of_1_thread_matmul']:.1f}% | - | - |",
+        f"| MLP: NumPy GFLOP/s / matmul bound | {100 * ra['mlp_numpy_fraction_of_matmul']:.1f}% | >= 25% | "
+        f"{_yes(ra['mlp_numpy_fraction_of_matmul'] >= 0.25)} |",
+        f"| CNN: Keras best epoch time / NumPy epoch time | {c:.2f}x | >= 1 (NumPy no slower); >= 0.5 at worst | "
+        f"{'yes' if c >= 1 else ('within 2x only' if c >= 0.5 else 'NO')} |",
+        f"| CNN: Keras default epoch time / NumPy epoch time | {ra['cnn_keras_default_epoch_over_numpy_epoch']:.2f}x "
+        f"| - | - |",
+    ]
+    if "cnn_keras_fastest_any_setting_epoch_over_numpy_epoch" in ra:
+        c2 = ra["cnn_keras_fastest_any_setting_epoch_over_numpy_epoch"]
+        lines += [
+            f"| CNN: fastest Keras epoch under either TF setting / NumPy epoch (not interleaved) | {c2:.2f}x | "
+            f">= 1; >= 0.5 at worst | {'yes' if c2 >= 1 else ('within 2x only' if c2 >= 0.5 else 'NO')} |",
+            f"| MLP: NumPy / Keras default `fit`, course TF settings (not interleaved) | "
+            f"{ra['mlp_numpy_over_keras_default_course_env']:.2f}x | - | - |"]
+    lines += [
+        "",
+        "NumPy with BLAS threads = cores vs 1 thread (median samples/s; the faster is the headline):",
+        "",
+    ]
+    for kind in ("mlp", "cnn"):
+        by = result[kind]["numpy"]["by_blas_threads"]
+        lines.append(f"- {kind}: " + "; ".join(
+            f"{t} thread{'s' if t != '1' else ''}: {v['samples_per_s_median']:,}"
+            + (" (abandoned after 1 epoch)" if v.get("abandoned") else "") for t, v in by.items()))
+    lines += [
+        "",
+        "Keras grid, `steps_per_execution` x `jit_compile` (median samples/s; warm-up epoch in s, "
+        "which includes tracing/compiling; * = abandoned after one timed epoch at under half the best):",
+        "",
+        "| model | " + " | ".join(f"spe={spe}" for spe in s["spe_grid"]) + " |",
+        "|---|" + "---:|" * len(s["spe_grid"]),
+    ]
+    for kind in ("mlp", "cnn"):
+        for jit in JIT_GRID:
+            cells = []
+            for spe in s["spe_grid"]:
+                g = next(g for g in result[kind]["keras_grid"]
+                         if g["config"]["steps_per_execution"] == spe and g["config"]["jit_compile"] == jit)
+                cells.append(f"{g['samples_per_s_median']:,}{'*' if g.get('abandoned') else ''} "
+                             f"({g['warmup_epoch_s']:.1f} s)")
+            lines.append(f"| {kind}, jit_compile={jit} | " + " | ".join(cells) + " |")
+    lines += ["", "Checks (asserted before timing):", ""]
+    for kind in ("mlp", "cnn"):
+        g, d = result[kind]["check_gradients_vs_keras"], result[kind]["check_loss_decreases"]
+        lines.append(f"- {kind}: one step's gradients vs `tf.GradientTape` (same weights, batch {g['batch']}): "
+                     f"max |diff| {g['max_abs_grad_diff']:.1e} (largest gradient {g['max_abs_grad']:.1e}; "
+                     f"tolerance {g['tol']}); loss {g['loss_numpy']:.6f} (NumPy) vs {g['loss_keras']:.6f} "
+                     f"(Keras); weights after one {s['optimizer']} step: max |diff| "
+                     f"{g['max_abs_weight_diff_after_step']:.1e}. One NumPy epoch: loss on {min(s['n_samples'], 2048)} samples "
+                     f"{d['loss_before']} -> {d['loss_after_1_epoch']}.")
+    if any("ablations" in result[k] for k in ("mlp", "cnn")):
+        lines += ["", "What the NumPy optimisations buy (each variant timed in interleaved rounds with the "
+                  "optimised loop, one epoch of each per round after a warm-up epoch; median samples/s; "
+                  "BLAS threads as in the headline):", "",
+                  "| model | variant | samples/s | vs optimised |", "|---|---|---:|---:|"]
+        for kind in ("mlp", "cnn"):
+            a_set = result[kind].get("ablations_setup", {})
+            if a_set:
+                lines.append(f"| {kind} | *(first {a_set['n_samples']} samples, {a_set['rounds']} rounds)* | | |")
+            for a in result[kind].get("ablations", []):
+                lines.append(f"| {kind} | {a['variant']} | {a['samples_per_s_median']:,} | "
+                             f"{a['vs_optimised']:.2f}x |")
+    fl = {k: result[k]["flops_per_sample"] for k in ("mlp", "cnn")}
+    lines += ["", f"FLOPs per sample (the issue's convention, forward+backward = 3x forward): "
+              f"MLP {fl['mlp']['nominal_fwd_bwd']:,}, CNN {fl['cnn']['nominal_fwd_bwd']:,}; the work actually "
+              f"done is smaller since neither side computes the gradient w.r.t. the input images: "
+              f"MLP {fl['mlp']['executed']:,}, CNN {fl['cnn']['executed']:,}.",
+              "", f"Total wall time of the run: {result['wall_s']} s."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=None, help="training samples (default 12800; 1024 with --quick)")
+    ap.add_argument("--repeats", type=int, default=None, help="timed epochs per figure (default 3; 2 with --quick)")
+    ap.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
+    ap.add_argument("--quick", action="store_true",
+                    help="for tests: N=1024, R=2, steps_per_execution in (1, 64) only, 1024^2 matmul")
+    ap.add_argument("--no-ablations", action="store_true", help="skip the NumPy ablation timings")
+    ap.add_argument("--no-course-env", action="store_true",
+                    help="skip the Keras figures under the course's TF settings (a subprocess)")
+    ap.add_argument("--json", help="write the result dict here")
+    ap.add_argument("--md", help="write the Markdown rendering here")
+    ap.add_argument("--course-env-worker", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.course_env_worker:
+        res = course_env_worker(json.loads(args.course_env_worker))
+        print(json.dumps(res))
+        return res
+    n = args.n or (1024 if args.quick else 12800)
+    repeats = args.repeats or (2 if args.quick else 3)
+    if n < 256 or repeats < 1:
+        ap.error("need --n >= 256 and --repeats >= 1")
+    result = run(n, repeats, args.optimizer, ablations=not args.no_ablations,
+                 spe_grid=(1, 64) if args.quick else SPE_GRID, matmul_n=1024 if args.quick else 2048,
+                 course_env=not args.no_course_env, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    md = to_markdown(result)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+    if args.md:
+        Path(args.md).write_text(md)
+    print(md)
+    return result
+
+
+if __name__ == "__main__":
+    main()
