@@ -28,12 +28,21 @@ re-measures Keras' default and best config with the course's settings from ``dlc
 (oneDNN off, op determinism on). The matmul bound is the best float32 ``A @ B`` rate (2048x2048,
 BLAS threads = cores), measured at the start and at the end.
 
-FLOP convention (the issue's): per sample, a dense layer costs 2*in*out forward, a conv layer
-2*K*K*Cin*Cout*Hout*Wout forward, and forward+backward is 3x forward. Neither side computes the
-gradient with respect to the input images, so the work actually done is smaller (reported as
-``flops_per_sample.executed``); achieved GFLOP/s use the issue's nominal count.
+FLOP convention (the usual one for training, as in "model FLOPs utilisation" and 6N-per-token
+counts): per sample, a dense layer costs 2*in*out forward, a conv layer 2*K*K*Cin*Cout*Hout*Wout
+forward, and forward+backward is 3x forward. Neither side computes the gradient with respect to the
+input images, so the work actually done is smaller (``flops_per_sample.executed``, about 2/3 of it
+for these models); achieved GFLOP/s use the nominal count, and the ratios table also gives the
+fraction with the executed count.
+
+Also measured: 6. a time budget of one NumPy MLP step (each part timed on its own, in a loop, on
+the same buffers), which says where the time goes and what the matmuls alone would allow; 7. a
+batch-size sweep, NumPy and Keras (its best steps_per_execution/jit_compile from step 3) at larger
+batches: the issue counts batch size as part of Keras' best configuration, and the sweep shows how
+the fraction of the matmul bound grows with the batch.
 
     python benchmarks/throughput.py [--n 12800] [--repeats 3] [--json out.json] [--md out.md] [--quick]
+    python -m dlcourse bench --throughput [--quick]      (the same, results in bench-results/)
 
 --quick (for tests): N=1024, R=2, steps_per_execution in (1, 64) only, a 1024x1024 matmul.
 
@@ -558,8 +567,10 @@ class NumpyCNN:
 
 SPECS = {
     "mlp": {"batch": 32, "cls": NumpyMLP, "shape": (784,), "ablation_n": 6400, "ablation_rounds": 3,
+            "sweep": (128, 512),
             "arch": "Dense(64, relu) -> Dense(10, softmax) on 784 inputs (784-64-10)"},
     "cnn": {"batch": 128, "cls": NumpyCNN, "shape": (28, 28, 1), "ablation_n": 3200, "ablation_rounds": 1,
+            "sweep": (512,),
             "arch": "Conv2D(32, 3x3, valid, relu) -> MaxPool 2x2 -> Flatten (13*13*32 = 5408) -> "
                     "Dense(10, softmax) on 28x28x1 NHWC"},
 }
@@ -764,6 +775,98 @@ def headline(kind, make_numpy, threads, weights, X, y, B, optimizer, best_cfg, r
             "keras_best": {"config": kb.config, "first_fit_call_s": round(kb_first[1], 3), **stats(t_kb, n)}}
 
 
+def _per_call_us(f, seconds: float = 0.3) -> float:
+    """Median over 5 blocks of the mean time of one call of ``f`` (microseconds)."""
+    f()
+    n = 1
+    while True:                                   # calls per block: about seconds / 5
+        t0 = time.perf_counter()
+        for _ in range(n):
+            f()
+        if time.perf_counter() - t0 > seconds / 5 or n > 1 << 20:
+            break
+        n *= 2
+    blocks = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            f()
+        blocks.append((time.perf_counter() - t0) / n * 1e6)
+    return statistics.median(blocks)
+
+
+def step_budget(X, y, B, optimizer, threads, epoch_samples_per_s) -> dict:
+    """Where one NumPy MLP step's time goes: each part timed on its own, in a tight loop, on the
+    model's own buffers (so caches are warmer than in training, and the parts add up to less than
+    a step in an epoch). ``matmul_only`` is the six matrix products of a step (forward, weight and
+    bias gradients, backward through W2), the rest is elementwise work and NumPy's per-call cost.
+    The ceiling says what the loop would reach if everything but those matmuls were free."""
+    from threadpoolctl import threadpool_limits
+    model = NumpyMLP(B, optimizer, seed=0)
+    xb, yb = np.ascontiguousarray(X[:B]), np.ascontiguousarray(y[:B])
+    W1, _, W2, _ = model.params
+    gW1, gb1, gW2, gb2 = model.grads
+    h, z, dh, _, ones, _ = model._buffers(B)
+
+    def matmuls():
+        np.matmul(xb, W1, out=h)
+        np.matmul(h, W2, out=z)
+        np.matmul(h.T, z, out=gW2)
+        np.matmul(z, W2.T, out=dh)
+        np.matmul(xb.T, dh, out=gW1)
+        np.matmul(ones, z, out=gb2)
+        np.matmul(ones, dh, out=gb1)
+
+    data = Batches(X, y, B, seed=5)
+
+    def batching_epoch():
+        for _ in data.epoch():
+            pass
+
+    with threadpool_limits(limits=threads, user_api="blas"):
+        model.train_step(xb, yb)
+        t_mm = _per_call_us(matmuls)
+        t_fb = _per_call_us(lambda: model.loss_and_grads(xb, yb))
+        t_opt = _per_call_us(lambda: model.opt.step(model.theta, model.grad))
+        t_batch = _per_call_us(batching_epoch, 0.5) / math.ceil(len(X) / B)
+    step_in_epoch = B / epoch_samples_per_s * 1e6
+    nominal = flops_per_sample("mlp")["nominal_fwd_bwd"]
+    ceiling = B / (t_mm * 1e-6)                     # samples/s with nothing but the matmuls
+    return {
+        "batch": B, "blas_threads": threads,
+        "step_in_epoch_us": round(step_in_epoch, 1),
+        "forward_backward_us": round(t_fb, 1), "matmul_only_us": round(t_mm, 1),
+        "elementwise_and_call_overhead_us": round(t_fb - t_mm, 1),
+        "optimizer_us": round(t_opt, 1), "batch_gather_us": round(t_batch, 1),
+        "matmul_gflops_executed": round(B * flops_per_sample("mlp")["executed"] / (t_mm * 1e3), 1),
+        "ceiling_samples_per_s": round(ceiling),
+        "ceiling_gflops": round(ceiling * nominal / 1e9, 2),
+    }
+
+
+def batch_sweep(kind, make_numpy, threads, weights, X, y, batches, optimizer, keras_cfg, repeats, log) -> list[dict]:
+    """NumPy and Keras (its best steps_per_execution/jit_compile at the headline batch) at larger
+    batch sizes: R timed epochs each after a warm-up epoch, NumPy first, then Keras (not
+    interleaved). Keras keeps Adam's defaults and the same initial weights."""
+    from threadpoolctl import threadpool_limits
+    out = []
+    for B in batches:
+        with threadpool_limits(limits=threads, user_api="blas"):
+            np_r = time_numpy(make_numpy(B), Batches(X, y, B, seed=1), repeats)
+        gc.collect()
+        kr = KerasRunner(kind, weights, X, y, B, optimizer, spe=keras_cfg["steps_per_execution"],
+                         jit=keras_cfg["jit_compile"])
+        times, _ = kr.fit(repeats + 1)
+        k_r = stats(times[1:], len(X))
+        del kr
+        gc.collect()
+        out.append({"batch": B, "numpy": {"blas_threads": threads, **np_r},
+                    "keras_best_config": {"config": keras_cfg, **k_r}})
+        log(f"  batch {B}: numpy {np_r['samples_per_s_median']} samples/s, keras {keras_cfg} "
+            f"{k_r['samples_per_s_median']} samples/s")
+    return out
+
+
 # ----------------------------------------------------------------------------- FLOPs
 def flops_per_sample(kind: str) -> dict:
     if kind == "mlp":
@@ -879,7 +982,7 @@ def run(n: int, repeats: int, optimizer: str, ablations: bool, course_env: bool 
         spe_grid=SPE_GRID, matmul_n: int = 2048, log=print) -> dict:
     t_start = time.perf_counter()
     cores = os.cpu_count() or 1
-    limiter = set_blas_threads(cores)  # noqa: F841  (kept alive for the whole run)
+    _limiter = set_blas_threads(cores)  # kept alive for the whole run
     result: dict = {"machine": {"cores": cores, "uptime_start": uptime(), "load_start": load_avg(),
                                 "platform": platform.platform(), "python": platform.python_version(),
                                 "numpy": np.__version__, "blas": blas_info()}}
@@ -944,6 +1047,14 @@ def run(n: int, repeats: int, optimizer: str, ablations: bool, course_env: bool 
         r["keras_grid"] = grid
         for key in ("numpy", "keras_default", "keras_best"):
             log(f"  {key}: {r[key]['samples_per_s_median']} samples/s (epoch {r[key]['epoch_s_median']} s)")
+        log(f"  batch sweep {spec['sweep']}")
+        r["batch_sweep"] = batch_sweep(kind, lambda b, cls=spec["cls"]: cls(b, optimizer, seed=0),
+                                       choice["blas_threads"], w0, X, y, spec["sweep"], optimizer, best_cfg,
+                                       repeats, log)
+        if kind == "mlp":
+            r["step_budget"] = step_budget(X, y, B, optimizer, choice["blas_threads"],
+                                           r["numpy"]["samples_per_s_median"])
+            log(f"  step budget: {r['step_budget']}")
         if ablations:
             n_abl, rounds = min(n, spec["ablation_n"]), spec["ablation_rounds"] * repeats
             r["ablations_setup"] = {"n_samples": n_abl, "rounds": rounds, "blas_threads": choice["blas_threads"]}
@@ -973,13 +1084,24 @@ def run(n: int, repeats: int, optimizer: str, ablations: bool, course_env: bool 
             d = result[kind][key]
             d["gflops"] = round(gflops(d["samples_per_s_median"], kind), 2)
             d["fraction_of_matmul"] = round(d["gflops"] / bound, 3)
+    for kind in SPECS:
+        for sw in result[kind]["batch_sweep"]:
+            for key in ("numpy", "keras_best_config"):
+                d = sw[key]
+                d["gflops"] = round(gflops(d["samples_per_s_median"], kind), 2)
+                d["fraction_of_matmul"] = round(d["gflops"] / bound, 3)
     mlp, cnn = result["mlp"], result["cnn"]
+    sb = mlp["step_budget"]
+    sb["ceiling_fraction_of_matmul"] = round(sb["ceiling_gflops"] / bound, 3)
+    sb["ceiling_fraction_of_1_thread"] = round(sb["ceiling_gflops"] / bound1, 3)
+    executed = flops_per_sample("mlp")["executed"] / flops_per_sample("mlp")["nominal_fwd_bwd"]
     result["ratios"] = {
         "mlp_numpy_over_keras_default": round(mlp["numpy"]["samples_per_s_median"]
                                               / mlp["keras_default"]["samples_per_s_median"], 2),
         "mlp_numpy_over_keras_best": round(mlp["numpy"]["samples_per_s_median"]
                                            / mlp["keras_best"]["samples_per_s_median"], 2),
         "mlp_numpy_fraction_of_matmul": mlp["numpy"]["fraction_of_matmul"],
+        "mlp_numpy_fraction_of_matmul_executed_flops": round(mlp["numpy"]["fraction_of_matmul"] * executed, 3),
         "mlp_numpy_fraction_of_1_thread_matmul": round(mlp["numpy"]["gflops"]
                                                        / bound1, 3),
         "cnn_keras_best_epoch_over_numpy_epoch": round(cnn["keras_best"]["epoch_s_median"]
@@ -1146,6 +1268,7 @@ def to_markdown(result: dict) -> str:
                          f"{d['gflops']:.2f} | {100 * d['fraction_of_matmul']:.1f}% |")
     ra = result["ratios"]
     c = ra["cnn_keras_best_epoch_over_numpy_epoch"]
+    fl0 = result["mlp"]["flops_per_sample"]
     lines += [
         "",
         "| ratio | value | target | met |",
@@ -1158,6 +1281,9 @@ def to_markdown(result: dict) -> str:
         f"{100 * ra['mlp_numpy_fraction_of_1_thread_matmul']:.1f}% | - | - |",
         f"| MLP: NumPy GFLOP/s / matmul bound | {100 * ra['mlp_numpy_fraction_of_matmul']:.1f}% | >= 25% | "
         f"{_yes(ra['mlp_numpy_fraction_of_matmul'] >= 0.25)} |",
+        f"| MLP: the same with the FLOPs actually executed (no input gradient: "
+        f"{fl0['executed']:,} of {fl0['nominal_fwd_bwd']:,} per sample) | "
+        f"{100 * ra['mlp_numpy_fraction_of_matmul_executed_flops']:.1f}% | - | - |",
         f"| CNN: Keras best epoch time / NumPy epoch time | {c:.2f}x | >= 1 (NumPy no slower); >= 0.5 at worst | "
         f"{'yes' if c >= 1 else ('within 2x only' if c >= 0.5 else 'NO')} |",
         f"| CNN: Keras default epoch time / NumPy epoch time | {ra['cnn_keras_default_epoch_over_numpy_epoch']:.2f}x "
@@ -1170,6 +1296,38 @@ def to_markdown(result: dict) -> str:
             f">= 1; >= 0.5 at worst | {'yes' if c2 >= 1 else ('within 2x only' if c2 >= 0.5 else 'NO')} |",
             f"| MLP: NumPy / Keras default `fit`, course TF settings (not interleaved) | "
             f"{ra['mlp_numpy_over_keras_default_course_env']:.2f}x | - | - |"]
+    sb = result["mlp"]["step_budget"]
+    lines += [
+        "",
+        f"Where one NumPy MLP step goes (batch {sb['batch']}, BLAS {sb['blas_threads']} thread(s); each part timed "
+        f"alone in a tight loop, so with warmer caches than in training):",
+        "",
+        f"- a step inside a timed epoch: {sb['step_in_epoch_us']:.0f} us (headline median);",
+        f"- forward + backward: {sb['forward_backward_us']:.0f} us, of which the seven matrix products "
+        f"{sb['matmul_only_us']:.0f} us ({sb['matmul_gflops_executed']:.1f} GFLOP/s executed) and elementwise "
+        f"work plus NumPy's per-call cost {sb['elementwise_and_call_overhead_us']:.0f} us;",
+        f"- the {s['optimizer']} update of all parameters: {sb['optimizer_us']:.0f} us; gathering the batch: "
+        f"{sb['batch_gather_us']:.1f} us;",
+        f"- ceiling if everything but the matrix products were free: {sb['ceiling_samples_per_s']:,} samples/s = "
+        f"{100 * sb['ceiling_fraction_of_matmul']:.1f}% of the matmul bound "
+        f"({100 * sb['ceiling_fraction_of_1_thread']:.1f}% of the 1-thread rate).",
+        "",
+        "Batch-size sweep (NumPy; Keras with the best `steps_per_execution`/`jit_compile` found at the "
+        "headline batch; R timed epochs after a warm-up, not interleaved; the first row of each model is the "
+        "headline, measured interleaved):",
+        "",
+        "| model | batch | NumPy samples/s (median) | NumPy of bound | Keras samples/s (median) | Keras of bound "
+        "| NumPy / Keras |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind in ("mlp", "cnn"):
+        r = result[kind]
+        rows = [(r["batch"], r["numpy"], r["keras_best"])]
+        rows += [(sw["batch"], sw["numpy"], sw["keras_best_config"]) for sw in r["batch_sweep"]]
+        for b, dn, dk in rows:
+            lines.append(f"| {kind} | {b} | {dn['samples_per_s_median']:,} | {100 * dn['fraction_of_matmul']:.1f}% | "
+                         f"{dk['samples_per_s_median']:,} | {100 * dk['fraction_of_matmul']:.1f}% | "
+                         f"{dn['samples_per_s_median'] / dk['samples_per_s_median']:.2f}x |")
     lines += [
         "",
         "NumPy with BLAS threads = cores vs 1 thread (median samples/s; the faster is the headline):",
@@ -1219,7 +1377,7 @@ def to_markdown(result: dict) -> str:
                 lines.append(f"| {kind} | {a['variant']} | {a['samples_per_s_median']:,} | "
                              f"{a['vs_optimised']:.2f}x |")
     fl = {k: result[k]["flops_per_sample"] for k in ("mlp", "cnn")}
-    lines += ["", f"FLOPs per sample (the issue's convention, forward+backward = 3x forward): "
+    lines += ["", f"FLOPs per sample (the usual training convention, forward+backward = 3x forward): "
               f"MLP {fl['mlp']['nominal_fwd_bwd']:,}, CNN {fl['cnn']['nominal_fwd_bwd']:,}; the work actually "
               f"done is smaller since neither side computes the gradient w.r.t. the input images: "
               f"MLP {fl['mlp']['executed']:,}, CNN {fl['cnn']['executed']:,}.",

@@ -5,12 +5,18 @@ Per chapter and mode: wall time, CPU time of the kernel, peak resident memory of
 (recorded in the notebook with :func:`dlcourse.report.headline`). Notebooks run with nbclient,
 one at a time, so the figures do not disturb each other. Writes ``bench-results/bench.json``
 and ``bench-results/bench.md``.
+
+It then runs ``benchmarks/throughput.py`` (NumPy vs Keras training throughput and the matmul
+bound) in a subprocess of its own, so that TensorFlow's state and thread pools are not shared
+with the notebooks' runner, and writes ``bench-results/throughput.{json,md}``.
 """
 from __future__ import annotations
 
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -123,3 +129,21 @@ def bench(chapters: list[str] | None = None, modes=("fast", "full"), out: Path =
     (out / "bench.json").write_text(json.dumps(result, indent=1))
     (out / "bench.md").write_text(to_markdown(result))
     return result
+
+
+THROUGHPUT = ROOT / "benchmarks" / "throughput.py"
+
+
+def throughput(out: Path = ROOT / "bench-results", quick: bool = False, log=print) -> dict | None:
+    """Run the NumPy-vs-Keras throughput benchmark; its progress goes to stderr as it runs.
+    Returns its result dict, or None if it failed (the exit status is logged)."""
+    out.mkdir(parents=True, exist_ok=True)
+    js, md = out / "throughput.json", out / "throughput.md"
+    cmd = [sys.executable, str(THROUGHPUT), "--json", str(js), "--md", str(md)] + (["--quick"] if quick else [])
+    log("running the NumPy vs Keras throughput benchmark"
+        + (" (quick: a check of the machinery, not figures to quote)" if quick else " (about 5 minutes)") + " ...")
+    proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
+    if proc.returncode != 0 or not js.exists():
+        log(f"  the throughput benchmark failed (exit status {proc.returncode}); its messages are above")
+        return None
+    return json.loads(js.read_text())

@@ -3,7 +3,8 @@
   release [--check]        regenerate chapters/ from solutions/ (or only check it is in step)
   check CHAPTER|NOTEBOOK   learner self-check: run a notebook's tests, say which fail and why
   grade CHAPTER            instructor: autograde submitted/, write feedback, export grades.csv
-  bench [CHAPTER ...]      run the solution notebooks in fast and full mode: time, memory, figures
+  bench [CHAPTER ...]      run the solution notebooks in fast and full mode (time, memory, figures),
+                           then NumPy vs Keras training throughput and the matmul bound
   pins                     rewrite environment.yml and binder/environment.yml from requirements.txt
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import ROOT, CourseError, chapter_ids, generate_release, nbgrader, release_differences, resolve_chapter
+from .course import ROOT, CourseError, chapter_ids, generate_release, release_differences, resolve_chapter
 
 
 def cmd_release(args) -> int:
@@ -108,16 +109,36 @@ def cmd_grade(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import BUDGET_MB, bench
+    from .bench import BUDGET_MB, bench, throughput
 
-    chapters = [resolve_chapter(c) for c in args.chapters] or None
-    modes = ("fast",) if args.fast_only else ("fast", "full")
-    result = bench(chapters, modes, Path(args.out))
-    print(f"wrote {Path(args.out) / 'bench.md'} and bench.json")
-    bad = [r for r in result["runs"] if not r["ok"] or (r["mode"] == "fast" and (r["peak_rss_mb"] or 0) > BUDGET_MB)]
-    for r in bad:
-        print(f"  {r['notebook']} ({r['mode']}): " + (r["error"] or f"peak {r['peak_rss_mb']} MB > {BUDGET_MB} MB"))
-    return 1 if bad else 0
+    if args.notebooks_only and args.throughput_only:
+        raise CourseError("--notebooks-only and --throughput-only exclude each other: give at most one")
+    if args.throughput_only and args.chapters:
+        raise CourseError("--throughput-only runs no notebook: drop the chapter names, or drop --throughput-only")
+    failed = 0
+    out = Path(args.out)
+    if not args.throughput_only:
+        chapters = [resolve_chapter(c) for c in args.chapters] or None
+        modes = ("fast",) if args.fast_only else ("fast", "full")
+        result = bench(chapters, modes, out)
+        print(f"wrote {out / 'bench.md'} and bench.json")
+        bad = [r for r in result["runs"]
+               if not r["ok"] or (r["mode"] == "fast" and (r["peak_rss_mb"] or 0) > BUDGET_MB)]
+        for r in bad:
+            print(f"  {r['notebook']} ({r['mode']}): "
+                  + (r["error"] or f"peak {r['peak_rss_mb']} MB > {BUDGET_MB} MB"))
+        failed += len(bad)
+    if not args.notebooks_only:
+        res = throughput(out, quick=args.quick)
+        if res is None:
+            failed += 1
+        else:
+            ra = res["ratios"]
+            print(f"wrote {out / 'throughput.md'} and throughput.json: MLP NumPy/Keras default "
+                  f"{ra['mlp_numpy_over_keras_default']}x, NumPy MLP {100 * ra['mlp_numpy_fraction_of_matmul']:.1f}% "
+                  f"of the matmul bound ({res['matmul_bound_gflops']} GFLOP/s), CNN Keras best/NumPy epoch time "
+                  f"{ra['cnn_keras_best_epoch_over_numpy_epoch']}x")
+    return 1 if failed else 0
 
 
 def cmd_pin_outputs(args) -> int:
@@ -178,9 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-sandbox", action="store_true", help="run kernels as this user, without the sandbox")
     p.add_argument("--full", action="store_true", help="grade in full mode (default: fast mode)")
     p.set_defaults(func=cmd_grade)
-    p = sub.add_parser("bench", help="run the solution notebooks in fast and full mode; time and memory")
+    p = sub.add_parser("bench", help="solution notebooks in fast and full mode (time, memory), then NumPy vs "
+                                     "Keras throughput")
     p.add_argument("chapters", nargs="*", help="chapters to run (default: all)")
-    p.add_argument("--fast-only", action="store_true", help="only fast mode")
+    p.add_argument("--fast-only", action="store_true", help="notebooks in fast mode only")
+    p.add_argument("--notebooks-only", action="store_true", help="skip the NumPy vs Keras throughput benchmark")
+    p.add_argument("--throughput-only", action="store_true", help="only the NumPy vs Keras throughput benchmark")
+    p.add_argument("--quick", action="store_true",
+                   help="throughput benchmark on 1024 samples: checks the machinery, figures not to quote")
     p.add_argument("--out", default=str(ROOT / "bench-results"), help="folder for bench.json and bench.md")
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("pin-outputs", help="store the outputs of a solution notebook's NBVAL_CHECK_OUTPUT cells")

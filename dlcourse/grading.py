@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
 from . import sandbox
-from .course import COURSE_ID, CourseError, make_course_copy, nbgrader, tool_env
+from .course import COURSE_ID, CourseError, make_course_copy, nbgrader
 from .guard import SECRET_ENV, new_secret
 
 # nbgrader's Gradebook shells out to `alembic`, which lives next to this Python.

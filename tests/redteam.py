@@ -8,7 +8,6 @@ release, and what grading must give it. Used by tests/test_hostile.py; also hand
 from __future__ import annotations
 
 import copy
-import json
 import shutil
 import sys
 from dataclasses import dataclass, field

@@ -11,16 +11,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
@@ -29,6 +25,7 @@ import pytest
 import yaml
 
 from dlcourse.course import ROOT
+from labserver import start_lab, stop_lab
 
 pytestmark = pytest.mark.slow
 
@@ -72,12 +69,6 @@ def git_ignored(paths: list[str]) -> set[str]:
     proc = subprocess.run(["git", "check-ignore", "--no-index", "--stdin", "-z"], cwd=ROOT,
                           input="\0".join(paths).encode(), capture_output=True)
     return {p for p in proc.stdout.decode().split("\0") if p}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -199,37 +190,12 @@ def _released_notebook(binder) -> str:
 
 def test_jupyterlab_from_the_binder_environment_serves_the_course(binder, tmp_path):
     notebook = _released_notebook(binder)
-    port, token = free_port(), secrets.token_urlsafe(24)
-    env = dict(binder.env, JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "user-settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
-    cmd = [str(binder.bin / "jupyter"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
-           f"--ServerApp.token={token}", f"--ServerApp.root_dir={binder.repo / 'chapters'}"]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    log_path = tmp_path / "lab.log"
-    base = f"http://127.0.0.1:{port}"
-    auth = {"Authorization": f"token {token}"}
-
-    def get(path, method="GET", data=None):
-        req = urllib.request.Request(base + path, method=method, headers=auth, data=data)
-        with urllib.request.urlopen(req, timeout=600) as resp:
-            return resp.status, resp.read().decode()
-
-    t0 = time.monotonic()
-    with open(log_path, "w") as log:
-        # Like repo2docker: the server's working directory is the repository root.
-        proc = subprocess.Popen(cmd, cwd=binder.repo, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    # Like repo2docker: the server's working directory is the repository root.
+    lab = start_lab(binder.bin / "python", binder.repo / "chapters", binder.repo, tmp_path, binder.env, 180)
+    get = lab.get
     try:
-        while True:
-            try:
-                status, listing = get("/api/contents")
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() - t0 < 180, \
-                    "JupyterLab did not start:\n" + log_path.read_text()[-4000:]
-                time.sleep(0.2)
-        ready = time.monotonic() - t0
+        ready = lab.ready - lab.started
+        status, listing = get("/api/contents")
         names = {item["name"] for item in json.loads(listing)["content"]}
         assert notebook.split("/")[0] in names, names
 
@@ -261,14 +227,8 @@ def test_jupyterlab_from_the_binder_environment_serves_the_course(binder, tmp_pa
         assert result["success"] is True, result
         failed = result["value"].get("failed", [])
         assert failed and all("NotImplementedError" in f["raw_error"] for f in failed[:1]), result
-        assert NO_CONFIG not in log_path.read_text(), "Validate did not find the course's nbgrader_config.py"
+        assert NO_CONFIG not in lab.log_text(), "Validate did not find the course's nbgrader_config.py"
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=30)
+        stop_lab(lab)
     print(f"\n[binder] JupyterLab from the Binder environment answered after {ready:.1f} s; "
           f"Validate of {notebook} (blank release) took {validate_s:.1f} s; {len(failed)} test cells fail as expected")

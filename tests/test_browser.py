@@ -19,21 +19,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
 
+import labserver
 from dlcourse.course import ROOT, nbgrader
+from labserver import Lab, stop_lab
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -187,70 +184,13 @@ def browser():
         pw.stop()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Lab:
-    url: str
-    token: str
-    log: Path
-    proc: subprocess.Popen
-    started: float   # time.monotonic() just before the server process was started
-    ready: float     # ... when it first answered
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
 def start_lab(course: Path, tmp: Path) -> Lab:
     """JupyterLab as `python3 course.py lab` starts it: root chapters/, cwd the course folder."""
-    port, token = free_port(), secrets.token_urlsafe(24)
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")  # as course.py
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.pop("DLCOURSE_FAST", None)  # a learner runs the notebooks in full mode
-    # A first-time learner: no saved JupyterLab settings or workspace, private runtime files.
-    for var, sub in (("JUPYTERLAB_SETTINGS_DIR", "user-settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
-                     ("JUPYTER_RUNTIME_DIR", "runtime")):
-        env[var] = str(tmp / sub)
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
-           f"--ServerApp.token={token}", f"--ServerApp.root_dir={course / 'chapters'}"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")  # CI containers run as root
-    log = tmp / "lab.log"
-    started = time.monotonic()
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, cwd=course, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    lab = Lab(url, token, log, proc, started, 0.0)
-    deadline = started + SERVER_TIMEOUT_S
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5):
-                lab.ready = time.monotonic()
-                return lab
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                stop_lab(lab)
-                raise AssertionError("JupyterLab did not start:\n" + lab.log_text()[-4000:])
-            time.sleep(0.1)
-
-
-def stop_lab(lab: Lab) -> None:
-    if lab.proc.poll() is None:
-        try:
-            os.killpg(lab.proc.pid, signal.SIGTERM)
-            lab.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(lab.proc.pid, signal.SIGKILL)
-            lab.proc.wait(timeout=30)
-        except ProcessLookupError:
-            pass
+    return labserver.start_lab(sys.executable, course / "chapters", course, tmp, env, SERVER_TIMEOUT_S)
 
 
 # --------------------------------------------------------------------------------------------

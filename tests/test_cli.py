@@ -1,9 +1,7 @@
 """`python -m dlcourse` as learners and instructors meet it, on a tiny demo chapter (tests/fixtures)."""
-import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
