@@ -30,7 +30,9 @@ def say(msg: str) -> None:
 
 
 def wanted_stamp() -> str:
-    return hashlib.sha256((ROOT / "requirements.txt").read_bytes() + str(ROOT).encode()).hexdigest()
+    """Changes when the pins, the checkout's place or the JupyterLab set-up change."""
+    return hashlib.sha256((ROOT / "requirements.txt").read_bytes() + str(ROOT).encode()
+                          + (ROOT / "dlcourse" / "labsetup.py").read_bytes()).hexdigest()
 
 
 def ensure_venv() -> None:
@@ -49,6 +51,9 @@ def ensure_venv() -> None:
     purelib = subprocess.run([str(PY), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
     Path(purelib, "dlcourse-course.pth").write_text(str(ROOT) + "\n")
+    # JupyterLab as learners get it on Binder too (binder/postBuild runs the same command).
+    subprocess.run([str(PY), "-m", "dlcourse", "lab-setup"], check=True, cwd=ROOT,
+                   env=dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ.get("PATH", "")))
     STAMP.write_text(wanted_stamp())
     say("environment ready.")
 

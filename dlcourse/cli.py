@@ -5,6 +5,7 @@
   grade CHAPTER            instructor: autograde submitted/, write feedback, export grades.csv
   bench [CHAPTER ...]      run the solution notebooks in fast and full mode (time, memory, figures),
                            then NumPy vs Keras training throughput and the matmul bound
+  lab-setup                this environment's JupyterLab as learners get it (nbgrader learner tools only)
   pins                     rewrite environment.yml and binder/environment.yml from requirements.txt
 """
 from __future__ import annotations
@@ -175,6 +176,16 @@ def cmd_pins(args) -> int:
     return 0
 
 
+def cmd_lab_setup(args) -> int:
+    from .labsetup import configure
+
+    try:
+        configure()
+    except RuntimeError as exc:
+        raise CourseError(str(exc)) from None
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlcourse", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -212,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("pin-outputs", help="store the outputs of a solution notebook's NBVAL_CHECK_OUTPUT cells")
     p.add_argument("notebook", help="chapter (01, 01-neuron) or path to a solution notebook")
     p.set_defaults(func=cmd_pin_outputs)
+    p = sub.add_parser("lab-setup", help="this environment's JupyterLab as learners get it (Binder and .venv)")
+    p.set_defaults(func=cmd_lab_setup)
     p = sub.add_parser("pins", help="rewrite the conda environment files from requirements.txt")
     p.set_defaults(func=cmd_pins)
     args = parser.parse_args(argv)

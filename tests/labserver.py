@@ -79,3 +79,36 @@ def stop_lab(lab: Lab) -> None:
             lab.proc.wait(timeout=30)
         except ProcessLookupError:
             pass
+
+
+NBGRADER_LAB = "@jupyter/nbgrader"
+LEARNER_PLUGINS = ("validate-assignment", "assignment-list")
+INSTRUCTOR_PLUGINS = ("formgrader", "course-list", "create-assignment")
+
+
+def assert_learner_lab(get) -> None:
+    """The served JupyterLab is the learners' one (dlcourse/labsetup.py): nbgrader's learner plugins
+    on, its instructor plugins and the formgrader off, no news toast. ``get(path)`` -> (status, body)."""
+    import json
+    import re
+    import urllib.error
+
+    status, page = get("/lab")
+    assert status == 200 and "JupyterLab" in page
+    config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                                  page, re.S).group(1))
+    disabled = set(config.get("disabledExtensions", []))
+    assert {f"{NBGRADER_LAB}:{p}" for p in INSTRUCTOR_PLUGINS} <= disabled, disabled
+    assert not {f"{NBGRADER_LAB}:{p}" for p in LEARNER_PLUGINS} & disabled, disabled
+
+    _, settings = get("/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    # overrides.json replaces the schema's defaults: "Never" fetch news, so no news toast.
+    notification = json.loads(settings)
+    assert notification["schema"]["properties"]["fetchNews"]["default"] == "false", settings
+    assert "fetchNews" not in notification["settings"], settings
+
+    try:
+        get("/formgrader")
+        raise AssertionError("the formgrader (an instructor tool) answers")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 404, exc

@@ -25,14 +25,11 @@ import pytest
 import yaml
 
 from dlcourse.course import ROOT
-from labserver import start_lab, stop_lab
+from labserver import INSTRUCTOR_PLUGINS, LEARNER_PLUGINS, NBGRADER_LAB, assert_learner_lab, start_lab, stop_lab
 
 pytestmark = pytest.mark.slow
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-NBGRADER_LAB = "@jupyter/nbgrader"
-LEARNER_PLUGINS = ("validate-assignment", "assignment-list")
-INSTRUCTOR_PLUGINS = ("formgrader", "course-list", "create-assignment")
 NO_CONFIG = "No nbgrader_config.py file found"
 DEMO = "99-demo"
 
@@ -199,25 +196,10 @@ def test_jupyterlab_from_the_binder_environment_serves_the_course(binder, tmp_pa
         names = {item["name"] for item in json.loads(listing)["content"]}
         assert notebook.split("/")[0] in names, names
 
-        status, page = get("/lab")
-        assert status == 200 and "JupyterLab" in page
-        config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
-                                      page, re.S).group(1))
-        disabled = set(config.get("disabledExtensions", []))
-        assert {f"{NBGRADER_LAB}:{p}" for p in INSTRUCTOR_PLUGINS} <= disabled, disabled
-        assert not {f"{NBGRADER_LAB}:{p}" for p in LEARNER_PLUGINS} & disabled, disabled
-
-        _, settings = get("/lab/api/settings/@jupyterlab/apputils-extension:notification")
-        # overrides.json replaces the schema's defaults: "Never" fetch news, so no news toast.
-        notification = json.loads(settings)
-        assert notification["schema"]["properties"]["fetchNews"]["default"] == "false", settings
-        assert "fetchNews" not in notification["settings"], settings
+        assert_learner_lab(get)
 
         _, version = get("/nbgrader_version?version=0.9.6")
         assert json.loads(version)["success"] is True, version
-        with pytest.raises(urllib.error.HTTPError) as formgrader:
-            get("/formgrader")
-        assert formgrader.value.code == 404
 
         # The Validate button's request, on the blank release: it runs and reports the stubs.
         t1 = time.monotonic()

@@ -1,20 +1,14 @@
-"""The README's first command starts JupyterLab serving chapters/ on loopback."""
+"""The README's first command starts JupyterLab serving chapters/ on loopback, set up for learners."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
 from dlcourse.course import ROOT
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from labserver import assert_learner_lab, free_port
 
 
 def test_course_lab_serves_the_chapters(tmp_path):
@@ -40,6 +34,14 @@ def test_course_lab_serves_the_chapters(tmp_path):
         assert "01-neuron" in names and "GLOSSARY.md" in names, names
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as resp:
             assert resp.status == 200 and b"JupyterLab" in resp.read()
+
+        def get(path):
+            req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"token {token}"})
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, resp.read().decode()
+
+        # The same learners' JupyterLab as on Binder (course.py setup runs `dlcourse lab-setup`).
+        assert_learner_lab(get)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
