@@ -21,7 +21,9 @@ Method (per model):
   4. headline: NumPy, Keras' default ``model.fit(x, y, batch_size=B, epochs=1, verbose=0)`` and
      Keras' best config, each warmed up, then R interleaved rounds of one epoch each (so load
      changes on this shared machine hit all three alike); samples/s min / median / max;
-  5. ablations: NumPy variants with single optimisations undone, in interleaved rounds.
+  5. ablations: NumPy variants with single optimisations undone, in interleaved rounds; and Keras'
+     best configuration under each TensorFlow setting (oneDNN, op determinism, intra-op threads),
+     a fresh process per setting.
 Keras epochs are timed by a callback (on_epoch_begin -> on_epoch_end). Keras runs with
 TensorFlow's own CPU defaults (oneDNN on, op determinism off: its fastest); a subprocess then
 re-measures Keras' default and best config with the course's settings from ``dlcourse.setup``
@@ -81,6 +83,23 @@ SGD_LR = 0.01
 # ----------------------------------------------------------------------------- machine
 def load_avg() -> list[float]:
     return [round(v, 2) for v in os.getloadavg()]
+
+
+def busy_cores(seconds: float = 1.0) -> float | None:
+    """How many cores other processes keep busy, sampled from /proc/stat over ``seconds`` while this
+    process sleeps (unlike the load average, this is not a lagging average of the past minutes)."""
+    def sample():
+        with open("/proc/stat") as fh:
+            v = [int(x) for x in fh.readline().split()[1:]]
+        return sum(v[:8]), v[3] + v[4]          # total and idle + iowait, in clock ticks
+    try:
+        t0, i0 = sample()
+        time.sleep(seconds)
+        t1, i1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    cores = os.cpu_count() or 1
+    return round(cores * (1 - (i1 - i0) / max(t1 - t0, 1)), 2)
 
 
 def uptime() -> str:
@@ -912,32 +931,52 @@ def check_loss_decreases(model, data: Batches, x_eval, y_eval) -> dict:
 
 
 # ----------------------------------------------------------------------------- main
-def setup_tf(env: str) -> dict:
+COURSE_TF = {"onednn": "0", "determinism": True, "intra_op_threads": 0}
+# What each TensorFlow setting costs Keras (measured by `tf_settings`, one fresh process each).
+TF_SETTINGS = [
+    ("TF defaults: oneDNN on, op determinism off", {"onednn": "1", "determinism": False, "intra_op_threads": 0}),
+    ("oneDNN off", {"onednn": "0", "determinism": False, "intra_op_threads": 0}),
+    ("op determinism on", {"onednn": "1", "determinism": True, "intra_op_threads": 0}),
+    ("course: oneDNN off + op determinism on (dlcourse.setup)", COURSE_TF),
+    ("TF defaults, 1 intra-op thread", {"onednn": "1", "determinism": False, "intra_op_threads": 1}),
+]
+
+
+def setup_tf(env: str, tf_settings: dict | None = None) -> dict:
     """Import TensorFlow/Keras through ``dlcourse.setup(seed=0, keras=True)`` (quiet, seeded).
 
     env="tf-defaults": TensorFlow's own CPU defaults - oneDNN on, op determinism off. Keras at its
       fastest: the course's setting below costs it up to ~3x on the CNN on this machine.
     env="course": what ``dlcourse.setup`` sets for the notebooks - oneDNN off and op determinism
-      on (bit-for-bit repeatable results)."""
-    if env == "tf-defaults":
-        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"      # dlcourse.setup only sets it if unset
-    else:
-        os.environ.pop("TF_ENABLE_ONEDNN_OPTS", None)
+      on (bit-for-bit repeatable results).
+    tf_settings (overrides env): {"onednn": "0"|"1", "determinism": bool, "intra_op_threads": int (0 =
+      TF's default)}; only for a fresh process (oneDNN is read when TensorFlow is imported)."""
+    if tf_settings is None:
+        tf_settings = {"onednn": "1", "determinism": False, "intra_op_threads": 0} if env == "tf-defaults" \
+            else COURSE_TF
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = tf_settings["onednn"]   # dlcourse.setup only sets it if unset
     t0 = time.perf_counter()
-    dlcourse.setup(seed=0, keras=True)
+    import warnings
+    with warnings.catch_warnings():    # dlcourse.setup warns when oneDNN and determinism disagree: wanted here
+        warnings.simplefilter("ignore")
+        dlcourse.setup(seed=0, keras=True)
     import tensorflow as tf
     from tensorflow.python.framework import config as tf_config
-    if env == "tf-defaults":
+    if not tf_settings["determinism"]:
         tf_config.disable_op_determinism()
+    if tf_settings["intra_op_threads"]:
+        tf.config.threading.set_intra_op_parallelism_threads(tf_settings["intra_op_threads"])
     return {"keras_env": env, "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
             "tf_op_determinism": bool(tf_config.is_op_determinism_enabled()),
+            "tf_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
             "tf_import_s": round(time.perf_counter() - t0, 2), "tensorflow": tf.__version__}
 
 
-def course_env_worker(spec: dict) -> dict:
-    """In a fresh process with the course's TF settings: Keras default ``fit`` and the main run's
-    best configuration, per model (warm-up call, then R timed ``fit(epochs=1)`` calls)."""
-    env = setup_tf("course")
+def keras_worker(spec: dict) -> dict:
+    """In a fresh process with the TF settings ``spec["tf"]``: for each model, the runners named in
+    ``spec["which"]`` (Keras' default ``fit`` and/or the main run's best configuration), warmed up
+    with one call, then R rounds of one timed ``fit(epochs=1)`` each."""
+    env = setup_tf("course", spec["tf"])
     x, y = load_data(spec["n"])
     out = {"env": env}
     for kind in ("mlp", "cnn"):
@@ -945,28 +984,52 @@ def course_env_worker(spec: dict) -> dict:
         X = x.reshape((len(x),) + SPECS[kind]["shape"])
         w0 = SPECS[kind]["cls"](B, spec["optimizer"], seed=0).weights()
         cfg = spec["best"][kind]
-        runners = {"keras_default": KerasRunner(kind, w0, X, y, B, spec["optimizer"]),
-                   "keras_best_config": KerasRunner(kind, w0, X, y, B, spec["optimizer"],
-                                                    spe=cfg["steps_per_execution"], jit=cfg["jit_compile"])}
+        make = {"keras_default": lambda: KerasRunner(kind, w0, X, y, B, spec["optimizer"]),
+                "keras_best_config": lambda: KerasRunner(kind, w0, X, y, B, spec["optimizer"],
+                                                         spe=cfg["steps_per_execution"], jit=cfg["jit_compile"])}
+        runners = {k: make[k]() for k in spec["which"]}
         times: dict = {k: [] for k in runners}
         for r in runners.values():
             r.fit(1)
         for _ in range(spec["repeats"]):
             for k, r in runners.items():
+                gc.collect()
                 times[k].append(r.fit(1)[0][0])
         out[kind] = {k: {"config": runners[k].config, **stats(t, len(X))} for k, t in times.items()}
     return out
 
 
-def run_course_env(n, repeats, optimizer, best, log) -> dict | None:
-    spec = json.dumps({"n": n, "repeats": repeats, "optimizer": optimizer, "best": best})
+def run_keras_worker(n, repeats, optimizer, best, log, tf_settings=COURSE_TF,
+                     which=("keras_default", "keras_best_config")) -> dict | None:
+    spec = json.dumps({"n": n, "repeats": repeats, "optimizer": optimizer, "best": best, "tf": tf_settings,
+                       "which": list(which)})
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--course-env-worker", spec],
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--keras-worker", spec],
                           capture_output=True, text=True, env=env, timeout=900)
     if proc.returncode != 0:
-        log(f"  course-env worker failed: {proc.stderr.strip()[-500:]}")
+        log(f"  keras worker {tf_settings} failed: {proc.stderr.strip()[-500:]}")
         return None
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def tf_settings(n, repeats, optimizer, best, course_env, log, settings_list=TF_SETTINGS) -> list[dict]:
+    """Keras' best configuration (per model) under each TensorFlow setting of ``TF_SETTINGS``, one
+    fresh process per setting, run one after another (not interleaved). The course's setting is
+    the ``course_env`` run's figure, not measured again."""
+    rows = []
+    for label, settings in settings_list:
+        if settings is COURSE_TF:
+            res = course_env
+        else:
+            res = run_keras_worker(n, repeats, optimizer, best, log, settings, which=("keras_best_config",))
+        if not res:
+            continue
+        row = {"setting": label, "tf": settings, "env": res["env"]}
+        for kind in ("mlp", "cnn"):
+            row[kind] = res[kind]["keras_best_config"]
+        rows.append(row)
+        log(f"  {label}: " + ", ".join(f"{k} {row[k]['samples_per_s_median']} samples/s" for k in ("mlp", "cnn")))
+    return rows
 
 
 def load_data(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -979,11 +1042,12 @@ def load_data(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run(n: int, repeats: int, optimizer: str, ablations: bool, course_env: bool = True,
-        spe_grid=SPE_GRID, matmul_n: int = 2048, log=print) -> dict:
+        spe_grid=SPE_GRID, matmul_n: int = 2048, log=print, tf_settings_list=TF_SETTINGS) -> dict:
     t_start = time.perf_counter()
     cores = os.cpu_count() or 1
     _limiter = set_blas_threads(cores)  # kept alive for the whole run
     result: dict = {"machine": {"cores": cores, "uptime_start": uptime(), "load_start": load_avg(),
+                                "busy_cores_start": busy_cores(),
                                 "platform": platform.platform(), "python": platform.python_version(),
                                 "numpy": np.__version__, "blas": blas_info()}}
     tf_env = setup_tf("tf-defaults")
@@ -1066,11 +1130,15 @@ def run(n: int, repeats: int, optimizer: str, ablations: bool, course_env: bool 
         log("keras under the course's TF settings (dlcourse.setup: oneDNN off, op determinism on), "
             "in a subprocess")
         best = {k: result[k]["keras_best"]["config"] for k in SPECS}
-        result["course_env"] = run_course_env(n, repeats, optimizer, best, log)
+        result["course_env"] = run_keras_worker(n, repeats, optimizer, best, log)
         if result["course_env"]:
             for kind in SPECS:
                 for key, d in result["course_env"][kind].items():
                     log(f"  {kind} {key}: {d['samples_per_s_median']} samples/s")
+            if ablations and tf_settings_list:
+                log("what each TensorFlow setting costs Keras' best configuration (a process per setting)")
+                result["tf_settings"] = tf_settings(n, repeats, optimizer, best, result["course_env"], log,
+                                                    tf_settings_list)
 
     samples = result["matmul_samples"]
     bound = max(m["cores_threads"]["gflops_best"] for m in samples)
@@ -1202,7 +1270,10 @@ def _disturbed(result: dict) -> bool:
     rates = [x["cores_threads"]["gflops_best"] for x in samples]
     # the load at the start is the others' (taken before this run does any work); later readings
     # include this run's own threads
-    return m["load_start"][0] > m["cores"] / 2 or min(rates) < 0.8 * max(rates)
+    busy = m.get("busy_cores_start")
+    if busy is None:
+        busy = m["load_start"][0]
+    return busy > m["cores"] / 4 or min(rates) < 0.8 * max(rates)
 
 
 def _yes(ok: bool) -> str:
@@ -1228,10 +1299,11 @@ def to_markdown(result: dict) -> str:
         f"{'on' if m['tf_env'].get('tf_op_determinism') else 'off'}), its fastest; the rows marked "
         f"'course TF settings' rerun Keras in a subprocess with what `dlcourse.setup(keras=True)` sets for "
         f"the notebooks (oneDNN off, op determinism on: bit-for-bit repeatable, slower).",
-        f"- Load (`uptime`): start `{m['uptime_start']}`; end `{m.get('uptime_end', '?')}`."
-        + (" **Other jobs shared the cores during this run** (1-minute load average above "
-           f"{m['cores'] / 2:g} at the start, or matmul samples more than 20% apart): figures are noisier "
-           "and lower than on an idle machine." if _disturbed(result) else ""),
+        f"- Load (`uptime`): start `{m['uptime_start']}`; end `{m.get('uptime_end', '?')}`; cores kept busy "
+        f"by other processes in the second before the start (/proc/stat): {m.get('busy_cores_start', '?')}."
+        + (" **Other jobs shared the cores during this run** (more than "
+           f"{m['cores'] / 4:g} core(s) busy at the start, or matmul samples more than 20% apart): figures are "
+           "noisier and lower than on an idle machine." if _disturbed(result) else ""),
         f"- Data: {s['subset']}, float32 in [0, 1], {s['shuffle']}; optimizer {s['optimizer']} "
         f"{s['optimizer_params']}; Keras loss {s['keras_loss']}.",
         f"- Timing: samples/s min / median / max over {s['repeats']} timed epochs after a warm-up epoch "
@@ -1376,6 +1448,19 @@ def to_markdown(result: dict) -> str:
             for a in result[kind].get("ablations", []):
                 lines.append(f"| {kind} | {a['variant']} | {a['samples_per_s_median']:,} | "
                              f"{a['vs_optimised']:.2f}x |")
+    if result.get("tf_settings"):
+        rows = result["tf_settings"]
+        ref = rows[0]
+        lines += ["", "What each TensorFlow setting costs Keras (its best `steps_per_execution`/`jit_compile` per "
+                  "model; a fresh process per setting, run one after another; median samples/s and the "
+                  f"ratio to '{ref['setting']}'):", "",
+                  "| TensorFlow setting | MLP samples/s | MLP vs defaults | CNN samples/s | CNN vs defaults |",
+                  "|---|---:|---:|---:|---:|"]
+        for row in rows:
+            lines.append(f"| {row['setting']} | {row['mlp']['samples_per_s_median']:,} | "
+                         f"{row['mlp']['samples_per_s_median'] / ref['mlp']['samples_per_s_median']:.2f}x | "
+                         f"{row['cnn']['samples_per_s_median']:,} | "
+                         f"{row['cnn']['samples_per_s_median'] / ref['cnn']['samples_per_s_median']:.2f}x |")
     fl = {k: result[k]["flops_per_sample"] for k in ("mlp", "cnn")}
     lines += ["", f"FLOPs per sample (the usual training convention, forward+backward = 3x forward): "
               f"MLP {fl['mlp']['nominal_fwd_bwd']:,}, CNN {fl['cnn']['nominal_fwd_bwd']:,}; the work actually "
@@ -1392,15 +1477,16 @@ def main(argv=None) -> dict:
     ap.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     ap.add_argument("--quick", action="store_true",
                     help="for tests: N=1024, R=2, steps_per_execution in (1, 64) only, 1024^2 matmul")
-    ap.add_argument("--no-ablations", action="store_true", help="skip the NumPy ablation timings")
+    ap.add_argument("--no-ablations", action="store_true",
+                    help="skip the NumPy ablation timings and the TensorFlow-settings comparison")
     ap.add_argument("--no-course-env", action="store_true",
                     help="skip the Keras figures under the course's TF settings (a subprocess)")
     ap.add_argument("--json", help="write the result dict here")
     ap.add_argument("--md", help="write the Markdown rendering here")
-    ap.add_argument("--course-env-worker", help=argparse.SUPPRESS)
+    ap.add_argument("--keras-worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.course_env_worker:
-        res = course_env_worker(json.loads(args.course_env_worker))
+    if args.keras_worker:
+        res = keras_worker(json.loads(args.keras_worker))
         print(json.dumps(res))
         return res
     n = args.n or (1024 if args.quick else 12800)
@@ -1409,7 +1495,8 @@ def main(argv=None) -> dict:
         ap.error("need --n >= 256 and --repeats >= 1")
     result = run(n, repeats, args.optimizer, ablations=not args.no_ablations,
                  spe_grid=(1, 64) if args.quick else SPE_GRID, matmul_n=1024 if args.quick else 2048,
-                 course_env=not args.no_course_env, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+                 course_env=not args.no_course_env, log=lambda msg: print(msg, file=sys.stderr, flush=True),
+                 tf_settings_list=[TF_SETTINGS[0], TF_SETTINGS[3]] if args.quick else TF_SETTINGS)
     md = to_markdown(result)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))

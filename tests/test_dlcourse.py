@@ -44,6 +44,31 @@ def test_setup_rejects_bad_seed(bad):
         dlcourse.setup(seed=bad)
 
 
+def test_setup_rejects_bad_deterministic():
+    with pytest.raises(ValueError, match="deterministic must be True or False"):
+        dlcourse.setup(seed=0, deterministic="no")
+
+
+_TF_STATE = ("import os, warnings, dlcourse; warnings.simplefilter('error'); dlcourse.setup(seed=0, keras=True{});"
+             "from tensorflow.python.framework import config;"
+             "print(os.environ['TF_ENABLE_ONEDNN_OPTS'], config.is_op_determinism_enabled())")
+
+
+@pytest.mark.parametrize("arg, expected", [("", "0 True"), (", deterministic=False", "1 False")])
+def test_setup_deterministic_chooses_tensorflow_settings(arg, expected):
+    """The default is bit-for-bit repeatable Keras (oneDNN off, deterministic ops); deterministic=False
+    keeps TensorFlow's fast CPU defaults. Each in a fresh process: oneDNN is read when TF is imported."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    proc = subprocess.run([sys.executable, "-c", _TF_STATE.format(arg)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split("\n")[-2] == expected
+
+
 # ---------------------------------------------------------------- data
 def test_mnist_shapes_checksums_and_counts():
     x, y = dlcourse.load_mnist("train")
