@@ -65,6 +65,8 @@ def test_autograde(cid, kind, graded_class):
     res = graded_class(cid)[kind]
     assert res["status"] == "graded", f"{cid} {kind}: {res['message']}"
     assert not res["flags"], f"{cid} {kind}: an honest submission was flagged: {res['flags']}"
+    # ... and gets no note either (the blank is the release itself, with nbgrader's checksums).
+    assert res["message"] == "", f"{cid} {kind}: an honest submission got notes: {res['message']}"
     # The gradebook holds exactly one grade per test cell, each as asserted.
     assert set(res["scores"]) == set(points), f"grades {sorted(res['scores'])} != test cells {sorted(points)}"
     assert res["scores"] == expected, f"{cid} {kind}: got {res['scores']}, expected {expected}"
