@@ -45,7 +45,10 @@ def test_bench_throughput_quick(tmp_path):
             assert r[key]["samples_per_s_median"] > 0 and 0 < r[key]["fraction_of_matmul"] < 1
         assert r["batch_sweep"] and all(sw["numpy"]["samples_per_s_median"] > 0 for sw in r["batch_sweep"])
     budget = res["mlp"]["step_budget"]
-    assert 0 < budget["matmul_only_us"] < budget["forward_backward_us"]
+    # Timed separately, so under load the matmuls alone may come out near (or above) the whole
+    # forward+backward they are part of; a factor 2 would be a broken measurement, not noise.
+    assert 0 < budget["matmul_only_us"] < 2 * budget["forward_backward_us"]
+    assert budget["optimizer_us"] > 0 and budget["ceiling_samples_per_s"] > 0
     assert res["matmul_bound_gflops"] > 1
     assert set(res["ratios"]) >= {"mlp_numpy_over_keras_default", "mlp_numpy_fraction_of_matmul",
                                   "cnn_keras_best_epoch_over_numpy_epoch"}
