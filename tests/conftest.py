@@ -17,3 +17,32 @@ def pytest_collectstart(collector):
     if collector.fspath and collector.fspath.ext == ".ipynb":
         collector.skip_compare += ("stderr", "text/html", "application/javascript",
                                    "application/vnd.jupyter.widget-view+json")
+
+
+def _retry_kernel_start(attempts: int = 3):
+    """nbval: start a notebook's kernel again if it dies before answering (seen once in CI, 24 cells of
+    01-neuron errored with 'Kernel died before replying to kernel_info'). jupyter_client picks the
+    kernel's TCP ports by binding port 0 and releasing it, so on a busy machine another process can
+    take one in between (a known race, e.g. treebeardtech/nbmake#129: 'Address already in use').
+    A kernel that dies on every attempt still fails the notebook."""
+    import time
+
+    import nbval.kernel as nbval_kernel
+
+    start = nbval_kernel.start_new_kernel
+
+    def start_new_kernel(*args, **kwargs):
+        for attempt in range(1, attempts + 1):
+            try:
+                return start(*args, **kwargs)
+            except RuntimeError as exc:
+                if attempt == attempts:
+                    raise
+                print(f"[conftest] kernel start failed ({exc}); attempt {attempt + 1} of {attempts}",
+                      file=sys.__stderr__, flush=True)
+                time.sleep(2 * attempt)
+
+    nbval_kernel.start_new_kernel = start_new_kernel
+
+
+_retry_kernel_start()
