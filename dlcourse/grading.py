@@ -519,10 +519,14 @@ def grade_chapter(root: Path, chapter: str, *, submitted: Path | None = None, wo
             folder = submitted / student / chapter
             digest = sha256_of(folder)
             old = journal.get(student, {})
-            if not force and old.get("sha256") == digest and student in in_book:
+            # An unchanged submission is skipped, unless its grading ended in an error last time:
+            # that may have been the machine's fault (a kernel that could not start), so try again.
+            if not force and old.get("sha256") == digest and student in in_book and old.get("status") != "error":
                 log(f"  {student}: unchanged since it was graded ({old.get('status')}), skipped")
                 results.append({**old, "student": student, "chapter": chapter, "skipped": True})
                 continue
+            if not force and old.get("sha256") == digest and old.get("status") == "error":
+                log(f"  {student}: its last grading ended in an error ({old.get('message', '')[:80]}), trying again")
             jobs.append({"student": student, "chapter": chapter, "submission": str(folder), "sha256": digest,
                          "template_db": str(template), "course_root": str(root), "fast": fast,
                          "timeout": timeout, "memory_mb": memory_mb, "sandbox": sandboxed,
