@@ -157,6 +157,20 @@ def stats(times: list[float], n_samples: int) -> dict:
             "samples_per_s_max": round(rates[-1])}
 
 
+def flat_parameters(shapes, dtype):
+    """One zeroed parameter vector and one gradient vector for all ``shapes``, and per-shape views
+    of each: returns (theta, grad, params, grads), so an optimizer updates all layers in one pass."""
+    n = sum(int(np.prod(s)) for s in shapes)
+    theta, grad = np.zeros(n, dtype), np.zeros(n, dtype)
+    params, grads, off = [], [], 0
+    for s in shapes:
+        k = int(np.prod(s))
+        params.append(theta[off:off + k].reshape(s))
+        grads.append(grad[off:off + k].reshape(s))
+        off += k
+    return theta, grad, params, grads
+
+
 class Optimizer:
     """Adam (Keras' update, Keras' defaults) or plain SGD, in place, on one flat parameter vector.
 
@@ -281,16 +295,8 @@ class NumpyMLP:
         d0, d1, d2 = sizes
         self.sizes, self.batch, self.dtype = sizes, batch, dtype
         self.fused, self.flat, self.blas_sums = fused, flat, blas_sums
-        shapes = [(d0, d1), (d1,), (d1, d2), (d2,)]
-        self.n_params = sum(int(np.prod(s)) for s in shapes)
-        self.theta = np.zeros(self.n_params, dtype)
-        self.grad = np.zeros(self.n_params, dtype)
-        self.params, self.grads, off = [], [], 0
-        for s in shapes:
-            k = int(np.prod(s))
-            self.params.append(self.theta[off:off + k].reshape(s))
-            self.grads.append(self.grad[off:off + k].reshape(s))
-            off += k
+        self.theta, self.grad, self.params, self.grads = flat_parameters([(d0, d1), (d1,), (d1, d2), (d2,)], dtype)
+        self.n_params = self.theta.size
         self.params[0][...] = glorot(rng, (d0, d1), d0, d1)
         self.params[2][...] = glorot(rng, (d1, d2), d1, d2)
         if flat:
@@ -417,15 +423,8 @@ class NumpyCNN:
         self.hp = self.ho // 2
         self.flat_dim = self.hp * self.hp * filters
         shapes = [(k, k, cin, filters), (filters,), (self.flat_dim, classes), (classes,)]
-        self.n_params = sum(int(np.prod(s)) for s in shapes)
-        self.theta = np.zeros(self.n_params, F32)
-        self.grad = np.zeros(self.n_params, F32)
-        self.params, self.grads, off = [], [], 0
-        for s in shapes:
-            n = int(np.prod(s))
-            self.params.append(self.theta[off:off + n].reshape(s))
-            self.grads.append(self.grad[off:off + n].reshape(s))
-            off += n
+        self.theta, self.grad, self.params, self.grads = flat_parameters(shapes, F32)
+        self.n_params = self.theta.size
         self.params[0][...] = glorot(rng, shapes[0], self.kk, k * k * filters)
         self.params[2][...] = glorot(rng, shapes[2], self.flat_dim, classes)
         self.opt = Optimizer(optimizer, self.n_params)
