@@ -1,6 +1,6 @@
 """Command line of the course: ``python -m dlcourse COMMAND``.
 
-  release [--check]        regenerate chapters/ from solutions/ (or only check it is in step)
+  release [--check] [CH..] regenerate chapters/ from solutions/ (or only check it is in step)
   check CHAPTER|NOTEBOOK   learner self-check: run a notebook's tests, say which fail and why
   grade CHAPTER            instructor: autograde submitted/, write feedback, export grades.csv
   bench [CHAPTER ...]      run the solution notebooks in fast and full mode (time, memory, figures),
@@ -31,6 +31,11 @@ def cmd_release(args) -> int:
             print("Run `python -m dlcourse release` and commit chapters/.")
             return 1
         print(f"chapters/ is in step with solutions/ ({len(chapter_ids())} chapters).")
+        return 0
+    if args.chapters:
+        only = [resolve_chapter(c) for c in args.chapters]
+        generate_release(ROOT / "chapters", only=only)
+        print(f"Wrote the student release of {', '.join(only)} to {ROOT / 'chapters'}.")
         return 0
     out = generate_release(ROOT / "chapters")
     print(f"Wrote the student release of {len(chapter_ids())} chapters to {out}.")
@@ -192,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("release", help="regenerate chapters/ from solutions/")
     p.add_argument("--check", action="store_true", help="only check chapters/ is in step; exit 1 if not")
+    p.add_argument("chapters", nargs="*", help="regenerate only these chapters (default: all)")
     p.set_defaults(func=cmd_release)
     p = sub.add_parser("check", help="run a chapter's tests on your notebook (self-check)")
     p.add_argument("target", help="chapter (01, 01-neuron) or path to a notebook")

@@ -64,11 +64,28 @@ def make_course_copy(dest: Path, chapters: list[str], root: Path = ROOT) -> Path
     return dest
 
 
-def generate_release(out: Path, root: Path = ROOT) -> Path:
-    """Generate the student release of every chapter into ``out`` (a fresh folder) and return it."""
+def generate_release(out: Path, root: Path = ROOT, only: list[str] | None = None) -> Path:
+    """Generate the student release of every chapter into ``out`` (a fresh folder) and return it.
+
+    With ``only``, regenerate just those chapters' folders inside ``out`` and leave the rest alone.
+    """
+    if only:
+        for cid in only:
+            with tempfile.TemporaryDirectory(prefix="dlcourse-release-") as tmp:
+                fresh = _generate(Path(tmp) / "chapters", root, [cid])
+                dest, new = out / cid, out / f".{cid}.new"
+                shutil.rmtree(new, ignore_errors=True)
+                shutil.copytree(fresh / cid, new)
+                shutil.rmtree(dest, ignore_errors=True)
+                os.replace(new, dest)
+        return out
     ids = chapter_ids(root)
     if not ids:
         raise CourseError(f"no chapters found in {root / 'solutions'}.")
+    return _generate(out, root, ids)
+
+
+def _generate(out: Path, root: Path, ids: list[str]) -> Path:
     with tempfile.TemporaryDirectory(prefix="dlcourse-release-") as tmp:
         course = make_course_copy(Path(tmp), ids, root)
         env = {"DLCOURSE_GRADEBOOK": "sqlite:///" + str(course / "release.db")}

@@ -10,14 +10,26 @@ import pytest
 from dlcourse.course import ROOT, chapter_ids, make_course_copy
 from dlcourse.grading import grade_chapter
 from gradecheck import exercises, make_wrong
+from test_alternatives import load_alternatives
 
 CASES = []
 for _cid in chapter_ids():
     _nb = nbformat.read(ROOT / "solutions" / _cid / f"{_cid}.ipynb", as_version=4)
     CASES += [(_cid, "solution"), (_cid, "blank")] + [(_cid, f"wrong-{fn}") for fn in exercises(_nb)]
+    if load_alternatives(_cid):
+        CASES.append((_cid, "alternative"))  # every exercise answered by its first alternative
 
 BLANK_LIMIT_S = 240  # the untouched release must be graded (to 0) well within this
 _classes: dict = {}
+
+
+def alternative_submission(nb, cid):
+    """The solution notebook with every exercise's cell replaced by its first alternative answer."""
+    alts, _ = load_alternatives(cid)
+    sub = nbformat.reads(nbformat.writes(nb), as_version=4)
+    for fn, info in exercises(sub).items():
+        sub.cells[info["cell"]].source = alts[fn][0].strip("\n")
+    return sub
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +46,8 @@ def graded_class(tmp_path_factory, monkeypatch_module):
                     nbformat.write(nb, dest / f"{cid}.ipynb")
                 elif student == "blank":
                     shutil.copy2(ROOT / "chapters" / cid / f"{cid}.ipynb", dest / f"{cid}.ipynb")
+                elif student == "alternative":
+                    nbformat.write(alternative_submission(nb, cid), dest / f"{cid}.ipynb")
                 else:
                     nbformat.write(make_wrong(nb, student[len("wrong-"):]), dest / f"{cid}.ipynb")
             results = grade_chapter(root, cid, workers=2, timeout=300, log=lambda m: None)
@@ -55,7 +69,7 @@ def test_autograde(cid, kind, graded_class):
     nb = nbformat.read(ROOT / "solutions" / cid / f"{cid}.ipynb", as_version=4)
     ex = exercises(nb)
     points = {gid: p for e in ex.values() for gid, p in e["tests"].items()}
-    if kind == "solution":
+    if kind in ("solution", "alternative"):
         expected = dict(points)
     elif kind == "blank":
         expected = {gid: 0.0 for gid in points}
