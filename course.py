@@ -4,6 +4,11 @@
     python3 course.py lab     open the course: JupyterLab on chapters/
     python3 course.py test    run the whole test suite (fast mode, in parallel)
 
+For learners, without activating anything:
+
+    python3 course.py check 01   run chapter 01's tests on your notebook and say which exercises fail
+    python3 course.py reset 01   put a fresh copy of chapter 01 in place (yours is kept as a dated backup)
+
 Both first make (or refresh) a virtual environment in .venv/ with the exact versions pinned in
 requirements.txt. Extra arguments go to JupyterLab or to pytest, e.g.
 ``python3 course.py lab --no-browser --port 8890`` or ``python3 course.py test -k grading``.
@@ -41,6 +46,8 @@ def ensure_venv() -> None:
         say(f"warning: the course is pinned and tested on Python 3.11; this is {sys.version.split()[0]}.")
     if STAMP.is_file() and STAMP.read_text() == wanted_stamp() and PY.exists():
         return
+    if os.environ.get("DLCOURSE_NO_SETUP") == "1" and PY.exists():
+        return  # use the environment DLCOURSE_VENV names as it is (the course's own tests do)
     if not PY.exists():
         say(f"creating the virtual environment {VENV} ...")
         venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
@@ -90,16 +97,27 @@ def test(extra: list[str]) -> int:
     return run(cmd, {"DLCOURSE_FAST": "0" if full else "1"})
 
 
+def check(extra: list[str]) -> int:
+    if len(extra) != 1:
+        print("usage: python3 course.py check CHAPTER   (for example: python3 course.py check 01)")
+        return 2
+    return run([str(PY), "-m", "dlcourse", "check", extra[0]])
+
+
+def reset(extra: list[str]) -> int:
+    if len(extra) != 1:
+        print("usage: python3 course.py reset CHAPTER   (for example: python3 course.py reset 01)")
+        return 2
+    return run([str(PY), "-m", "dlcourse", "reset", extra[0]])
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("lab", "test", "setup"):
+    commands = {"lab": lab, "test": test, "check": check, "reset": reset, "setup": lambda extra: 0}
+    if not argv or argv[0] not in commands:
         print(__doc__)
         return 2
     ensure_venv()
-    if argv[0] == "lab":
-        return lab(argv[1:])
-    if argv[0] == "test":
-        return test(argv[1:])
-    return 0
+    return commands[argv[0]](argv[1:])
 
 
 if __name__ == "__main__":

@@ -20,4 +20,15 @@ c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(?m)^.*(WARNING: All log messages before absl|oneDNN custom operations|cuda_|TF_ENABLE_ONEDNN_OPTS|tensorflow/core|I0000|E0000|W0000).*$"
 # A deleted test cell is put back from the release, so it is graded instead of skipped.
 c.OverwriteCells.add_missing_cells = True
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+# The release: each unanswered exercise names itself when a test calls it; full kernel metadata so
+# that JupyterLab opens an untouched chapter unmodified (dlcourse/release.py).
+from dlcourse.release import KernelMetadata, NamedStubs  # noqa: E402
+from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearOutput,  # noqa: E402
+                                    ComputeChecksums, IncludeHeaderFooter, InstantiateTests, LockCells, SaveCells)
+
+c.GenerateAssignment.preprocessors = [
+    IncludeHeaderFooter, InstantiateTests, LockCells, NamedStubs, ClearOutput, CheckCellMetadata,
+    ComputeChecksums, SaveCells, ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata,
+    KernelMetadata,
+]
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError(\"{name} is not written yet: replace this line with your code\")"}

@@ -2,6 +2,7 @@
 
   release [--check] [CH..] regenerate chapters/ from solutions/ (or only check it is in step)
   check CHAPTER|NOTEBOOK   learner self-check: run a notebook's tests, say which fail and why
+  reset CHAPTER            learner: fresh copy of a chapter in chapters/, theirs kept as a dated backup
   grade CHAPTER            instructor: autograde submitted/, write feedback, export grades.csv
   bench [CHAPTER ...]      run the solution notebooks in fast and full mode (time, memory, figures),
                            then NumPy vs Keras training throughput and the matmul bound
@@ -57,6 +58,8 @@ def _notebook_path(target: str) -> Path:
 
 def validate_notebook(path: Path) -> dict:
     """Run a notebook's tests with nbgrader's validator; returns nbgrader's results dict."""
+    import logging
+
     import nbformat
     from nbgrader.validator import Validator
     from traitlets.config import Config
@@ -64,33 +67,106 @@ def validate_notebook(path: Path) -> dict:
     try:
         nbformat.read(str(path), as_version=4)
     except Exception as exc:  # noqa: BLE001 - any parse failure is the learner's file
-        raise CourseError(f"{path} is not a readable notebook ({exc.__class__.__name__}): "
-                          "restore it from chapters/ or from JupyterLab's File > Revert.") from None
+        cid = path.stem
+        raise CourseError(f"{path} is not a readable notebook ({exc.__class__.__name__}), so JupyterLab cannot open "
+                          f"it either. Put a fresh copy in its place with `python3 course.py reset {cid}` (your "
+                          f"file is kept next to it as a dated backup), then copy your answers back.") from None
     cfg = Config()
     cfg.Execute.timeout = int(os.environ.get("DLCOURSE_CELL_TIMEOUT", "300"))
     cfg.Validator.ignore_checksums = False
+    # The kernel logs a warning about TCP without encryption on stderr: not the learner's business.
+    cfg.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+    # jupyter_client warns on stderr about kernels on TCP without encryption: not the learner's business.
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
     return Validator(config=cfg).validate(str(path))
+
+
+def _last_line(raw_error: str) -> str:
+    error = re.sub(r"\x1b\[[0-9;]*m", "", raw_error).strip()
+    lines = [line for line in error.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "(no message)"
+
+
+def exercise_of(grade_id: str, exercises: list[str]) -> str:
+    """The exercise a test cell grades: ``test-sigmoid_derivative`` -> ``sigmoid_derivative``."""
+    name = grade_id[len("test-"):] if grade_id.startswith("test-") else grade_id
+    return max((e for e in exercises if name == e or name.startswith(e + "-")), key=len, default=name)
 
 
 def cmd_check(args) -> int:
     path = _notebook_path(args.target)
-    print(f"Checking {path} (this runs the whole notebook) ...", flush=True)
+    print(f"Checking {path} (this runs the whole notebook, a minute or two) ...", flush=True)
     results = validate_notebook(path)
     if results.get("type_changed") or results.get("changed"):
         print("Some test cells were changed or deleted. Put them back as they were (copy them from a fresh "
-              "chapters/ notebook) and check again.")
+              f"copy: `python3 course.py reset {path.stem}` keeps yours as a backup) and check again.")
         return 1
+    nb = nbformat.read(str(path), as_version=4)
+    grade_id = {c.source.strip(): c.metadata.get("nbgrader", {}).get("grade_id", "")
+                for c in nb.cells if c.cell_type == "code"}
+    exercises = [c.metadata["nbgrader"]["grade_id"][3:] for c in nb.cells
+                 if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("fn-")]
     failed = results.get("failed", [])
-    if not failed:
-        print("All tests passed.")
-        return 0
-    print(f"{len(failed)} cell(s) failed:")
+    failing: dict[str, str] = {}
+    other = []
     for item in failed:
-        first = item["source"].splitlines()[0] if item["source"] else "(empty cell)"
-        error = re.sub(r"\x1b\[[0-9;]*m", "", item["raw_error"]).strip()
-        last = [line for line in error.splitlines() if line.strip()][-1:] or ["(no message)"]
-        print(f"  - cell starting `{first[:70]}`\n      {last[0][:300]}")
+        gid = grade_id.get(item["source"], "")
+        if gid.startswith("test-"):
+            failing.setdefault(exercise_of(gid, exercises), _last_line(item.get("raw_error", "")))
+        else:
+            first = item["source"].splitlines()[0] if item["source"] else "(empty cell)"
+            other.append((first, _last_line(item.get("raw_error", ""))))
+    done = [e for e in exercises if e not in failing]
+    if not failing and not other:
+        print(f"All tests passed: {', '.join(exercises) or 'every test cell'}. "
+              "(Hidden tests run when the chapter is graded.)")
+        return 0
+    if failing:
+        print(f"{len(failing)} of {len(exercises)} exercises need work:")
+        for ex, msg in failing.items():
+            print(f"  - {ex}: {msg[:400]}")
+    for first, msg in other:
+        print(f"  - a cell that is not a test (starting `{first[:60]}`) stopped with: {msg[:300]}")
+    if done:
+        print(f"Passed: {', '.join(done)}.")
     return 1
+
+
+def cmd_reset(args) -> int:
+    """Learner: keep their chapter notebook as a dated backup and put a fresh release copy in its place."""
+    import datetime
+    import shutil
+    import subprocess
+    import tempfile
+
+    cid = resolve_chapter(args.chapter)
+    path = ROOT / "chapters" / cid / f"{cid}.ipynb"
+    rel = f"chapters/{cid}/{cid}.ipynb"
+    fresh = None
+    try:  # the committed release (fast); else generate it again from solutions/
+        proc = subprocess.run(["git", "-C", str(ROOT), "show", f"HEAD:{rel}"], capture_output=True, timeout=60)
+        if proc.returncode == 0 and proc.stdout:
+            fresh = proc.stdout
+    except (OSError, subprocess.SubprocessError):
+        pass
+    if fresh is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = generate_release(Path(tmp) / "chapters", ROOT)
+            fresh = (out / cid / f"{cid}.ipynb").read_bytes()
+    if path.is_file() and path.read_bytes() == fresh:
+        print(f"{rel} is already a fresh copy: nothing to do.")
+        return 0
+    if path.is_file():
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        backup = path.with_name(f"{cid}.backup-{stamp}.ipynb")
+        shutil.copy2(path, backup)
+        print(f"Your notebook is kept as {backup.relative_to(ROOT)} (open it in JupyterLab to copy answers back).")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = path.with_suffix(".tmp")
+    tmp_path.write_bytes(fresh)
+    os.replace(tmp_path, path)
+    print(f"{rel} is a fresh copy of the chapter again.")
+    return 0
 
 
 def cmd_grade(args) -> int:
@@ -202,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("check", help="run a chapter's tests on your notebook (self-check)")
     p.add_argument("target", help="chapter (01, 01-neuron) or path to a notebook")
     p.set_defaults(func=cmd_check)
+    p = sub.add_parser("reset", help="put a fresh copy of a chapter in chapters/ (yours is kept as a dated backup)")
+    p.add_argument("chapter", help="chapter (01, 01-neuron)")
+    p.set_defaults(func=cmd_reset)
     p = sub.add_parser("grade", help="autograde a chapter's submissions, write feedback and grades.csv")
     p.add_argument("chapter")
     p.add_argument("--submitted", help="folder of submissions, <student>/<chapter>/<chapter>.ipynb (default submitted/)")

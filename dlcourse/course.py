@@ -104,7 +104,7 @@ def _generate(out: Path, root: Path, ids: list[str]) -> Path:
 
 def _tree(path: Path) -> dict[str, bytes]:
     return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*"))
-            if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+            if p.is_file() and ".ipynb_checkpoints" not in p.parts and ".backup-" not in p.name}
 
 
 def release_differences(root: Path = ROOT) -> list[str]:

@@ -103,3 +103,56 @@ def test_release_check_passes_on_the_committed_release():
     proc = dlcourse_cli("release", "--check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "in step with solutions/" in proc.stdout
+
+
+def _unactivated_env(tmp_path):
+    """A shell as a learner has it: no virtual environment on PATH, none activated."""
+    venv_bin = str(ROOT / ".venv" / "bin")
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = __import__("os").pathsep.join(p for p in env.get("PATH", "").split(":") if p and p != venv_bin
+                                                and not p.startswith(str(ROOT)))
+    # The clone uses this checkout's environment as it is, instead of installing its own (minutes).
+    env.update(DLCOURSE_VENV=str(ROOT / ".venv"), DLCOURSE_NO_SETUP="1", DLCOURSE_FAST="1")
+    return env
+
+
+@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "python").exists(), reason="needs the course's .venv")
+def test_learner_commands_check_and_reset_from_a_clean_clone(tmp_path):
+    """`python3 course.py check 01` and `reset 01` as the README's learner section gives them."""
+    import os
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(ROOT), str(clone)], check=True, timeout=120)
+    env = _unactivated_env(tmp_path)
+    python3 = shutil.which("python3", path=env["PATH"])
+    assert python3 and not python3.startswith(str(ROOT)), python3
+
+    def course(*args):
+        return subprocess.run([python3, "course.py", *args], cwd=clone, env=env, capture_output=True,
+                              text=True, timeout=900)
+
+    # check, on the untouched release: every exercise is named as not written yet, nothing else.
+    proc = course("check", "01")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "7 of 7 exercises need work" in out and "neuron_forward is not written yet" in out, out
+    assert "Traceback" not in out and "WARNING" not in out and "TCP" not in out, out
+
+    # A damaged notebook: check says how to get a fresh copy; reset keeps the learner's file.
+    nb = clone / "chapters" / "01-neuron" / "01-neuron.ipynb"
+    fresh = nb.read_bytes()
+    nb.write_text('{"cells": [ this is not JSON')
+    proc = course("check", "01")
+    assert proc.returncode == 2 and "python3 course.py reset 01" in proc.stderr, proc.stdout + proc.stderr
+    proc = course("reset", "01")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert nb.read_bytes() == fresh, "reset did not put the release copy back"
+    backups = list(nb.parent.glob("01-neuron.backup-*.ipynb"))
+    assert len(backups) == 1 and backups[0].read_text() == '{"cells": [ this is not JSON', backups
+    assert "kept as" in proc.stdout, proc.stdout
+    # The backup is not part of the release (the release check ignores it; git ignores it).
+    st = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True)
+    assert st.stdout.strip() == "", st.stdout
+    proc = course("reset", "01")
+    assert proc.returncode == 0 and "nothing to do" in proc.stdout, proc.stdout + proc.stderr
+    assert os.path.exists(backups[0])
