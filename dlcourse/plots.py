@@ -48,11 +48,14 @@ def plot_loss_curves(curves: dict, *, xlabel: str = "step", ylabel: str = "loss"
 
 
 def plot_loss_surface(loss_fn, w_range, b_range, *, paths: dict | None = None, levels: int = 30,
-                      resolution: int = 80, title: str = "", xlabel: str = "w", ylabel: str = "b"):
+                      resolution: int = 80, title: str = "", xlabel: str = "w", ylabel: str = "b",
+                      equal_aspect: bool = False):
     """Contour plot of ``loss_fn(w, b)`` with optional optimisation paths.
 
     loss_fn: callable (w, b) -> float.
-    paths:   {label: (T, 2) array of (w, b) points}.
+    paths:   {label: (T, 2) array of (w, b) points}, drawn in this order (the last on top).
+    equal_aspect: one unit is as long on both axes, so that right angles look right (gradient
+                  steps cross the contour lines at right angles only in such a picture).
     """
     ws = np.linspace(*w_range, resolution)
     bs = np.linspace(*b_range, resolution)
@@ -66,6 +69,8 @@ def plot_loss_surface(loss_fn, w_range, b_range, *, paths: dict | None = None, l
         ax.plot(path[-1, 0], path[-1, 1], "k*", ms=9)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    if equal_aspect:
+        ax.set_aspect("equal", adjustable="box")
     if title:
         ax.set_title(title)
     if paths:

@@ -207,3 +207,6 @@ def test_namespace() -> dict:
                if not k.startswith("_") and k not in ("annotations", "test_namespace")
                and (_builtins.callable(v) and _builtins.getattr(v, "__module__", "") == __name__)})
     return ns
+
+
+test_namespace.__test__ = False  # not a pytest test, whatever imports it

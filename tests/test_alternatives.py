@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from dlcourse.course import ROOT, chapter_ids
-from dlcourse.testing import test_namespace
+from dlcourse.testing import test_namespace as trusted_namespace
 from gradecheck import exercises
 
 ALT_DIR = ROOT / "tests" / "alternatives"
@@ -47,7 +47,7 @@ def _chapter(cid):
 
 def namespace_with(nb, ex, replace_fn: str, source: str) -> dict:
     """The contract names as the reference defines them, with ``replace_fn``'s cell replaced."""
-    ns = test_namespace()
+    ns = trusted_namespace()
     ns["__name__"] = "__main__"
     with contextlib.redirect_stdout(io.StringIO()):
         for fn, info in sorted(ex.items(), key=lambda kv: kv[1]["cell"]):
