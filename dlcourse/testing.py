@@ -43,7 +43,11 @@ class CheckFailed(_AssertionError):
     """
 
     def _render_traceback_(self):
-        return [f"CheckFailed: {self.args[0] if self.args else ''}"]
+        import textwrap
+
+        # Wrapped, so that nbgrader's Validate dialog (a <pre> that does not wrap) shows all of it.
+        return textwrap.wrap(f"CheckFailed: {self.args[0] if self.args else ''}", 100,
+                             subsequent_indent="    ", break_on_hyphens=False) or ["CheckFailed"]
 
 
 _passed = [0]  # checks that passed since the last call of passed()

@@ -328,6 +328,10 @@ class Learner:
         self.page.locator(".jp-Dialog-body pre", has_text=text).first.evaluate(
             "pre => { pre.scrollTop = pre.scrollHeight; pre.scrollIntoView({block: 'end'}); }")
 
+    def tab_is_dirty(self) -> bool:
+        """Does the notebook's tab show unsaved changes (JupyterLab's jp-mod-dirty)?"""
+        return self.page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() > 0
+
     def show_cell(self, index: int):
         self.cell(index).evaluate("cell => cell.scrollIntoView({block: 'center'})")
 
@@ -421,6 +425,11 @@ def test_learner_answers_runs_all_and_validates_in_the_browser(chapter, browser,
         # status bar, wait for "Idle" first.
         learner.wait_for_kernel()
         figures["kernel_idle_s"] = round(time.monotonic() - lab.started, 2)
+        # An untouched chapter opens unmodified: closing it must not ask to save (the release carries
+        # the kernel's full metadata, which JupyterLab would otherwise rewrite and mark as a change).
+        page.wait_for_timeout(1500)
+        assert not learner.tab_is_dirty(), "a freshly opened chapter is marked modified"
+        learner.shot("opened-unmodified")
         keras_cell = case.first_keras_cell
         times = learner.run_all(timed_cell=keras_cell)
         figures["first_keras_cell_done_s"] = round(times["timed_cell_done"] - lab.started, 2)
@@ -434,14 +443,22 @@ def test_learner_answers_runs_all_and_validates_in_the_browser(chapter, browser,
                                                     next((l for l in lines if "keras" in l), lines[0])).strip()}
         # The blank release stops at the first exercise's test cell, with NotImplementedError.
         first_test_cell = learner.cell(case.index_of("test-" + first[len("fn-"):]))
-        assert "NotImplementedError" in first_test_cell.locator(".jp-OutputArea").text_content()
+        blank_out = first_test_cell.locator(".jp-OutputArea").text_content()
+        assert "NotImplementedError" in blank_out
+        if chapter != DEMO:  # the stub names the exercise the learner has to write
+            assert f"{first[len('fn-'):]} is not written yet" in blank_out, blank_out
         learner.show_cell(case.index_of("test-" + first[len("fn-"):]))
         learner.shot("run-all-blank")
 
         # 2. A right answer to the first exercise: Run All, Validate.
         learner.replace_cell_text(case.index_of(first), case.answers[first])
         learner.run_all()
-        assert "Error" not in first_test_cell.locator(".jp-OutputArea").text_content()
+        right_out = first_test_cell.locator(".jp-OutputArea").text_content()
+        assert "Error" not in right_out
+        if chapter != DEMO:  # a passing test says so
+            assert re.search(rf"{first[len('fn-'):]}: all \d+ public checks passed", right_out), right_out
+            learner.show_cell(case.index_of("test-" + first[len("fn-"):]))
+            learner.shot("right-answer-pass-line")
         body, pres, waited = learner.validate()
         figures["validate_dialog_s"] = round(waited, 2)
         learner.shot("validate-right-answer")
@@ -464,7 +481,13 @@ def test_learner_answers_runs_all_and_validates_in_the_browser(chapter, browser,
         learner.shot("validate-wrong-answer")
         failed = _failed(pres)
         assert first_test in failed, body
-        message = failed[first_test].strip().splitlines()[-1]
+        # The one useful line comes first: no traceback into course code, in the dialog or the notebook.
+        error_lines = [line for line in failed[first_test].strip().splitlines() if line.strip()]
+        assert error_lines[0].startswith("CheckFailed: "), failed[first_test]
+        assert "dlcourse/testing.py" not in body and "_fail(" not in body, body
+        wrong_out = first_test_cell.locator(".jp-OutputArea").text_content()
+        assert "CheckFailed" in wrong_out and "dlcourse/testing.py" not in wrong_out, wrong_out
+        message = " ".join(line.strip() for line in error_lines)
         # assert_array's "... is wrong at k of n entries ...", or assert_scalar's "... is 1.5, expected 0.5 ..."
         assert re.match(r"CheckFailed: .+ (is wrong at \d+ of \d+ entries|is \S+, expected)", message), failed[first_test]
         if chapter == DEMO:
