@@ -8,11 +8,13 @@ sides), with the same architecture, initial weights, optimizer, batch size and d
       The NumPy side is chapter 07's reference solution itself (its ``train_epoch``, ``forward``,
       ``backward``, ``adam_step`` and the ``# bench: mlp`` cells), loaded from the solution notebook
       by ``benchmarks/solution_loader.py``; ``NumpyMLP`` (preallocated, fused) is an ablation variant;
-  (b) small CNN (NHWC): Conv2D(32, 3x3, valid, ReLU) -> MaxPool 2x2 -> Flatten (13*13*32 = 5408)
-      -> Dense(10, softmax), batch 128: a cut-down version of the article's CNN (one conv layer
-      instead of two, no dropout, no hidden dense layer).
+  (b) the article's MNIST CNN (NHWC), batch 128, RMSprop: Conv2D(32, 3x3, ReLU) -> MaxPool 2x2 ->
+      Conv2D(64, 3x3, ReLU) -> MaxPool 2x2 -> Flatten (1600) -> Dense(64, ReLU) -> Dense(10, softmax).
+      The NumPy side is chapter 08's reference solution itself, loaded from the solution notebook
+      by ``benchmarks/solution_loader.py`` (its graded cells and its ``# bench: cnn`` cell).
 
-Optimizer: Adam (lr 1e-3 and Keras' other defaults) on both sides (``--optimizer sgd``: plain SGD).
+Optimizer: Adam (lr 1e-3 and Keras' other defaults) on both sides (``--optimizer sgd``: plain SGD) for
+the MLP; RMSprop (Keras' defaults, the article's choice) on both sides for the CNN.
 
 Method (per model):
   1. checks, asserted: one step's NumPy gradients equal Keras' ``tf.GradientTape`` gradients for
@@ -68,7 +70,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -462,213 +463,54 @@ class ChapterMLP:
 
 
 # ----------------------------------------------------------------------------- NumPy CNN
-class NumpyCNN:
-    """Conv2D(32, 3x3, valid, ReLU) -> MaxPool 2x2 -> Flatten -> Dense(10) softmax, NHWC, float32.
-
-    Common to the fast layouts: im2col from ``sliding_window_view`` (one copy), ordered
-    *pool-major*: the patches are grouped by their position k = 0..3 (row-major) inside the 2x2
-    pooling window, so the conv output is 4 arrays ``Z_k`` of shape (b*13*13, 32) and max pooling is
-    an element-wise maximum of them; max pooling commutes with a per-channel bias and with ReLU,
-    so bias and ReLU are applied after pooling (on 1/4 of the numbers). The pooling backward routes
-    the gradient to the first maximum of each window (as TensorFlow does); the conv weight gradient
-    is ``cols.T @ dZ`` (no col2im: nobody needs the gradient w.r.t. the input images).
-
-    layout="blocked" (the one timed): im2col as (4, 9, b*169) (each block a contiguous (9, m)
-      matrix); per block k: ``Z_k = cols_k.T @ W`` into one cache-sized (m, 32) buffer, a running
-      max and an int8 argmax index; backward: per block ``cols_k @ (dA * (idx == k))``. The full
-      conv output (b*676*32 floats, 11 MB at b=128) never exists.
-    layout="full": the full Z (4, m, 32) from one matmul, 3 ``np.maximum``, 4 boolean first-max
-      masks, one ``cols.T @ dZ``; ``cols_order`` "kk" = im2col stored (9, 4m) (one cheap copy,
-      used through a transposed view) or "row" = (4m, 9) rows (an 8-d strided copy, ~3x slower).
-    layout="naive" (ablation): im2col in image order (b*26*26, 9), bias + ReLU on the full conv
-      output, pooling by argmax on a 6-d reshaped copy, its backward by ``put_along_axis``.
-    """
+class ChapterCNN:
+    """The article's MNIST CNN exactly as chapter 08's reference solution builds it (issue 16): the
+    solution notebook's graded cells (``conv2d_forward``, ``conv2d_backward``, ``maxpool_forward``,
+    ``maxpool_backward``, ``rmsprop_step``) and its given ``CNN`` class (the cell tagged
+    ``# bench: cnn``), loaded with ``solution_loader``, so the benchmark times the course's own code
+    and keeps no copy of it. Conv2D(32, 3x3, relu) -> MaxPool 2x2 -> Conv2D(64, 3x3, relu) -> MaxPool
+    2x2 -> Flatten (1600) -> Dense(64, relu) -> Dense(10, softmax), NHWC, float32, trained with
+    RMSprop (Keras' defaults), the article's optimizer, whatever ``--optimizer`` says (it applies to
+    the MLP). Like Keras, it does not compute the first layer's input gradient (no col2im there)."""
 
     name = "cnn"
+    _ns: dict | None = None
 
-    def __init__(self, batch: int, optimizer: str, seed: int = 0, layout: str = "blocked",
-                 cols_order: str = "kk", filters: int = 32, k: int = 3, hw: int = 28, cin: int = 1,
-                 classes: int = 10):
-        if layout not in ("blocked", "full", "naive") or cols_order not in ("kk", "row"):
-            raise ValueError(f"unknown layout {layout!r} / cols_order {cols_order!r}")
-        rng = np.random.default_rng(seed)
-        self.batch, self.layout, self.cols_order = batch, layout, cols_order
-        self.k, self.hw, self.cin, self.c = k, hw, cin, filters
-        self.kk = k * k * cin
-        self.ho = hw - k + 1
-        if self.ho % 2:
-            raise ValueError("the conv output size must be even for 2x2 pooling")
-        self.hp = self.ho // 2
-        self.flat_dim = self.hp * self.hp * filters
-        shapes = [(k, k, cin, filters), (filters,), (self.flat_dim, classes), (classes,)]
-        self.theta, self.grad, self.params, self.grads = flat_parameters(shapes, F32)
-        self.n_params = self.theta.size
-        self.params[0][...] = glorot(rng, shapes[0], self.kk, k * k * filters)
-        self.params[2][...] = glorot(rng, shapes[2], self.flat_dim, classes)
-        self.opt = Optimizer(optimizer, self.n_params)
-        self._bufs: dict[int, dict] = {}
+    def __init__(self, batch: int, optimizer: str = "rmsprop", seed: int = 0, dtype=F32):
+        if ChapterCNN._ns is None:
+            here = str(Path(__file__).resolve().parent)
+            if here not in sys.path:
+                sys.path.insert(0, here)
+            from solution_loader import load_solution
+            ChapterCNN._ns = load_solution("08-mnist-cnn", extra=["cnn"])
+        self.batch = batch
+        self.net = ChapterCNN._ns["CNN"](seed=seed, dtype=dtype)
+        self.theta = self.net.params[0]          # its dtype is the model's (used by the ablations)
+        self.n_params = sum(p.size for p in self.net.params)
+
+    @property
+    def grads(self) -> list[np.ndarray]:
+        return self.net.grads
 
     def weights(self) -> list[np.ndarray]:
-        return [p.copy() for p in self.params]
-
-    def _buffers(self, b: int) -> dict:
-        if b not in self._bufs:
-            kk, c, hp, ho = self.kk, self.c, self.hp, self.ho
-            m = b * hp * hp
-            e = lambda *s, dt=F32: np.empty(s, dt)  # noqa: E731
-            buf = {"A": e(m, c), "dA": e(m, c), "relu": e(m, c, dt=bool), "ones": np.ones(m, F32),
-                   "logits": e(b, self.params[3].shape[0]), "softmax_ce": SoftmaxCE(b, self.params[3].shape[0])}
-            if self.layout == "blocked":
-                buf.update(cols=e(4, kk, m), Zk=e(m, c), upd=e(m, c, dt=bool), idx=e(m, c, dt=np.int8),
-                           tidx=e(m, c, dt=np.int8), gtmp=e(kk, c))
-            elif self.layout == "full":
-                buf.update(cols=e(kk, 4 * m) if self.cols_order == "kk" else e(4 * m, kk),
-                           Z=e(4, m, c), dZ=e(4, m, c), masks=e(4, m, c, dt=bool), taken=e(m, c, dt=bool))
-            else:
-                buf.update(cols=e(b, ho, ho, self.k, self.k, self.cin))
-            self._bufs[b] = buf
-        return self._bufs[b]
-
-    def _im2col(self, x: np.ndarray, buf: dict) -> np.ndarray:
-        """Pool-major im2col, one ``np.copyto`` from a ``sliding_window_view``; returns the
-        (4m, kk) matrix (possibly a transposed view) with rows ordered (k, b, i, j)."""
-        b, hp, k, cin = x.shape[0], self.hp, self.k, self.cin
-        # win[b, i, j, cin, ki, kj] = x[b, i+ki, j+kj, cin]  (a view, no copy)
-        win = sliding_window_view(x, (k, k), axis=(1, 2))
-        win = win.reshape(b, hp, 2, hp, 2, cin, k, k)        # i = 2*i' + di: still a view
-        cols = buf["cols"]
-        if self.layout == "blocked" or self.cols_order == "kk":
-            # (di, dj, ki, kj, cin, b, i', j'): the (ki, kj, cin) patch index is the slow axis
-            dest = cols.reshape(2, 2, k, k, cin, b, hp, hp) if self.layout == "blocked" else \
-                cols.reshape(k, k, cin, 2, 2, b, hp, hp)
-            src = win.transpose(2, 4, 6, 7, 5, 0, 1, 3) if self.layout == "blocked" else \
-                win.transpose(6, 7, 5, 2, 4, 0, 1, 3)
-            np.copyto(dest, src)
-            return cols if self.layout == "blocked" else cols.T
-        np.copyto(cols.reshape(2, 2, b, hp, hp, k, k, cin), win.transpose(2, 4, 0, 1, 3, 6, 7, 5))
-        return cols
-
-    def loss_and_grads(self, x: np.ndarray, y: np.ndarray) -> float:
-        if self.layout == "naive":
-            return self._naive(x, y)
-        Wc, bc, Wd, bd = self.params
-        gWc, gbc, gWd, gbd = self.grads
-        b = x.shape[0]
-        buf = self._buffers(b)
-        c, kk = self.c, self.kk
-        Wm, gWm = Wc.reshape(kk, c), gWc.reshape(kk, c)
-        cols = self._im2col(x, buf)
-        A = buf["A"]
-        if self.layout == "blocked":
-            Zk, upd, idx, tidx = buf["Zk"], buf["upd"], buf["idx"], buf["tidx"]
-            np.matmul(cols[0].T, Wm, out=A)
-            idx.fill(0)
-            for kpos in (1, 2, 3):
-                np.matmul(cols[kpos].T, Wm, out=Zk)
-                np.greater(Zk, A, out=upd)                   # strictly greater: the first max wins
-                np.maximum(A, Zk, out=A)
-                np.multiply(upd, np.int8(kpos), out=tidx)    # idx = kpos where updated (branch-free;
-                np.maximum(idx, tidx, out=idx)               # kpos grows, so max = latest update)
-        else:
-            Z = buf["Z"]
-            np.matmul(cols, Wm, out=Z.reshape(-1, c))
-            np.maximum(Z[0], Z[1], out=A)
-            np.maximum(A, Z[2], out=A)
-            np.maximum(A, Z[3], out=A)
-            masks, taken = buf["masks"], buf["taken"]
-            np.equal(Z[0], A, out=masks[0])
-            np.copyto(taken, masks[0])
-            for kpos in (1, 2, 3):
-                np.equal(Z[kpos], A, out=masks[kpos])
-                np.greater(masks[kpos], taken, out=masks[kpos])   # eq & ~taken: first max only
-                if kpos < 3:
-                    np.logical_or(taken, masks[kpos], out=taken)
-        A += bc
-        np.maximum(A, 0, out=A)                                  # ReLU(maxpool(conv) + b)
-        Af = A.reshape(b, self.flat_dim)                          # Flatten in (h, w, c) order, as Keras
-        z = buf["logits"]
-        np.matmul(Af, Wd, out=z)
-        z += bd
-        loss = buf["softmax_ce"](z, y)                            # z := dL/dlogits
-        np.matmul(Af.T, z, out=gWd)
-        np.sum(z, axis=0, out=gbd)
-        dA = buf["dA"]
-        np.matmul(z, Wd.T, out=dA.reshape(b, self.flat_dim))
-        np.greater(A, 0, out=buf["relu"])
-        dA *= buf["relu"]
-        np.matmul(buf["ones"], dA, out=gbc)                       # column sums: BLAS is ~10x np.sum
-        if self.layout == "blocked":
-            for kpos in range(4):
-                np.equal(idx, kpos, out=upd)
-                np.multiply(dA, upd, out=Zk)
-                if kpos == 0:
-                    np.matmul(cols[0], Zk, out=gWm)
-                else:
-                    np.matmul(cols[kpos], Zk, out=buf["gtmp"])
-                    gWm += buf["gtmp"]
-        else:
-            dZ = buf["dZ"]
-            for kpos in range(4):
-                np.multiply(dA, masks[kpos], out=dZ[kpos])
-            np.matmul(cols.T, dZ.reshape(-1, c), out=gWm)
-        return loss
-
-    def _naive(self, x, y):
-        Wc, bc, Wd, bd = self.params
-        b = x.shape[0]
-        buf = self._buffers(b)
-        ho, hp, c, kk = self.ho, self.hp, self.c, self.kk
-        win = sliding_window_view(x, (self.k, self.k), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
-        cols = buf["cols"]
-        np.copyto(cols, win)
-        cols2 = cols.reshape(b * ho * ho, kk)
-        Z = cols2 @ Wc.reshape(kk, c) + bc
-        R = np.maximum(Z, 0).reshape(b, hp, 2, hp, 2, c)
-        Rw = R.transpose(0, 1, 3, 5, 2, 4).reshape(b, hp, hp, c, 4)   # copy
-        arg = Rw.argmax(axis=-1)
-        A = np.take_along_axis(Rw, arg[..., None], axis=-1)[..., 0]
-        Af = A.reshape(b, self.flat_dim)
-        z = Af @ Wd + bd
-        loss = softmax_ce_unfused(z, y)
-        self.grads[2][...] = Af.T @ z
-        self.grads[3][...] = z.sum(axis=0)
-        dA = (z @ Wd.T).reshape(b, hp, hp, c)
-        dRw = np.zeros((b, hp, hp, c, 4), F32)
-        np.put_along_axis(dRw, arg[..., None], dA[..., None], axis=-1)
-        dR = dRw.reshape(b, hp, hp, c, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(b * ho * ho, c)
-        dZ = dR * (Z > 0)
-        self.grads[0][...] = (cols2.T @ dZ).reshape(Wc.shape)
-        self.grads[1][...] = dZ.sum(axis=0)
-        return loss
+        return self.net.weights()
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
-        loss = self.loss_and_grads(x, y)
-        self.opt.step(self.theta, self.grad)
-        return loss
+        return self.net.train_step(x, y)
 
-    def loss(self, x: np.ndarray, y: np.ndarray, chunk: int = 512) -> float:
-        """Mean loss, plain NumPy (independent of the training code paths)."""
-        Wc, bc, Wd, bd = self.params
-        total = 0.0
-        for i in range(0, len(x), chunk):
-            xb, yb = x[i:i + chunk], y[i:i + chunk]
-            win = sliding_window_view(xb, (self.k, self.k), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
-            Z = win.reshape(-1, self.kk) @ Wc.reshape(-1, self.c) + bc
-            R = np.maximum(Z, 0).reshape(len(xb), self.hp, 2, self.hp, 2, self.c).max(axis=(2, 4))
-            z = R.reshape(len(xb), -1) @ Wd + bd
-            z -= z.max(axis=1, keepdims=True)
-            total += float(np.sum(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(yb)), yb]))
-        return total / len(x)
+    def loss(self, x: np.ndarray, y: np.ndarray) -> float:
+        return self.net.loss(x, y)
 
 
 SPECS = {
     "mlp": {"batch": 32, "cls": ChapterMLP, "shape": (784,), "ablation_n": 6400, "ablation_rounds": 3,
             "sweep": (128, 512),
             "arch": "Dense(64, relu) -> Dense(10, softmax) on 784 inputs (784-64-10)"},
-    "cnn": {"batch": 128, "cls": NumpyCNN, "shape": (28, 28, 1), "ablation_n": 3200, "ablation_rounds": 1,
-            "sweep": (512,),
-            "arch": "Conv2D(32, 3x3, valid, relu) -> MaxPool 2x2 -> Flatten (13*13*32 = 5408) -> "
-                    "Dense(10, softmax) on 28x28x1 NHWC"},
+    "cnn": {"batch": 128, "cls": ChapterCNN, "shape": (28, 28, 1), "ablation_n": 3200, "ablation_rounds": 1,
+            "sweep": (512,), "optimizer": "rmsprop",
+            "arch": "the article's CNN, chapter 08's reference solution: Conv2D(32, 3x3, relu) -> MaxPool 2x2 -> "
+                    "Conv2D(64, 3x3, relu) -> MaxPool 2x2 -> Flatten (5*5*64 = 1600) -> Dense(64, relu) -> "
+                    "Dense(10, softmax) on 28x28x1 NHWC, RMSprop"},
 }
 
 
@@ -749,7 +591,8 @@ def keras_model(kind: str):
         return keras.Sequential([keras.Input((784,)), layers.Dense(64, activation="relu"),
                                  layers.Dense(10, activation="softmax")])
     return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
-                             layers.MaxPooling2D(2), layers.Flatten(),
+                             layers.MaxPooling2D(2), layers.Conv2D(64, 3, activation="relu"),
+                             layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(64, activation="relu"),
                              layers.Dense(10, activation="softmax")])
 
 
@@ -758,6 +601,8 @@ def keras_optimizer(kind: str):
     if kind == "adam":
         return keras.optimizers.Adam(learning_rate=ADAM["lr"], beta_1=ADAM["beta1"],
                                      beta_2=ADAM["beta2"], epsilon=ADAM["eps"])
+    if kind == "rmsprop":
+        return keras.optimizers.RMSprop()   # the article's CNN optimizer, Keras' defaults
     return keras.optimizers.SGD(learning_rate=SGD_LR)
 
 
@@ -772,7 +617,7 @@ def keras_grads(kind: str, weights, x, y, optimizer: str):
     with tf.GradientTape() as tape:
         loss = loss_fn(y, model(x, training=True))
     grads = tape.gradient(loss, model.trainable_weights)
-    keras_optimizer(optimizer).apply_gradients(zip(grads, model.trainable_weights))
+    keras_optimizer(SPECS[kind].get("optimizer", optimizer)).apply_gradients(zip(grads, model.trainable_weights))
     return float(loss), [g.numpy() for g in grads], model.get_weights()
 
 
@@ -789,7 +634,8 @@ class KerasRunner:
         self.model = keras_model(kind)
         self.model.set_weights(weights)
         opts = {} if spe is None else {"steps_per_execution": spe, "jit_compile": jit}
-        self.model.compile(optimizer=keras_optimizer(optimizer), loss="sparse_categorical_crossentropy",
+        self.model.compile(optimizer=keras_optimizer(SPECS[kind].get("optimizer", optimizer)),
+                           loss="sparse_categorical_crossentropy",
                            **opts)
         self.config = {"steps_per_execution": spe or 1,
                        "jit_compile": "auto (False on CPU)" if spe is None else jit}
@@ -977,8 +823,8 @@ def flops_per_sample(kind: str) -> dict:
         # executed: layer 1 has no input gradient (forward + weight gradient = 2x)
         executed = 2 * fwd_layers[0] + 3 * fwd_layers[1]
     else:
-        fwd_layers = [2 * 3 * 3 * 1 * 32 * 26 * 26, 2 * 5408 * 10]
-        executed = 2 * fwd_layers[0] + 3 * fwd_layers[1]
+        fwd_layers = [2 * 3 * 3 * 1 * 32 * 26 * 26, 2 * 3 * 3 * 32 * 64 * 11 * 11, 2 * 1600 * 64, 2 * 64 * 10]
+        executed = 2 * fwd_layers[0] + 3 * sum(fwd_layers[1:])
     return {"forward": sum(fwd_layers), "nominal_fwd_bwd": 3 * sum(fwd_layers), "executed": executed}
 
 
@@ -1313,13 +1159,8 @@ def run_ablations(kind, X, y, B, optimizer, repeats, threads, n_abl, log) -> lis
                  "Adam figures)", lambda: NumpyMLP(B, "sgd"))]
     else:
         variants = [
-            ("optimised: blocked pool-major im2col (as in the headline)", lambda: NumpyCNN(B, optimizer)),
-            ("naive: image-order im2col, bias+ReLU before pool, argmax pooling",
-             lambda: NumpyCNN(B, optimizer, layout="naive")),
-            ("pool-major, full conv output, im2col as (4m, 9) rows (8-d strided copy)",
-             lambda: NumpyCNN(B, optimizer, layout="full", cols_order="row")),
-            ("pool-major, full conv output, im2col as (9, 4m) (one cheap copy)",
-             lambda: NumpyCNN(B, optimizer, layout="full", cols_order="kk")),
+            ("the chapter's CNN, float32 (as in the headline)", lambda: ChapterCNN(B, optimizer)),
+            ("the chapter's CNN, float64 data and weights", lambda: ChapterCNN(B, optimizer, dtype=np.float64)),
         ]
     Xa, ya = X[:n_abl], y[:n_abl]
     runs = []
@@ -1407,7 +1248,7 @@ def to_markdown(result: dict) -> str:
         "of matmul bound |",
         "|---|---|---:|---:|---:|---:|",
     ]
-    for kind, title in (("mlp", "MLP 784-64-10, b=32"), ("cnn", "CNN conv32-pool-dense10, b=128")):
+    for kind, title in (("mlp", "MLP 784-64-10, b=32"), ("cnn", "CNN, the article's (chapter 08's solution), b=128")):
         r = result[kind]
         best = r["keras_best"]["config"]
         th = r["numpy"]["blas_threads"]
