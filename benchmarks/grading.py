@@ -1,9 +1,10 @@
 """Grading benchmark (issue: grading a class): time to grade N submissions of a chapter with
 1 and with 2 workers, and the time per submission, in fast mode.
 
-    python benchmarks/grading.py --chapter 01 --n 40 --workers 1 2 [--json out.json]
+    python benchmarks/grading.py --chapter 01 --n 40 --workers 1 2 [--dask] [--json out.json]
 
-The submissions are copies of the chapter's solution notebook (each graded in full: the kernel
+Grading runs each submission's test cells in a trusted process beside its sandboxed kernel (both
+on the worker, with ``--dask`` too). The submissions are copies of the chapter's solution notebook (each graded in full: the kernel
 starts, the notebook runs top to bottom, the tests run), in a throw-away course folder.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dlcourse.course import make_course_copy, resolve_chapter  # noqa: E402
 from dlcourse.grading import grade_chapter  # noqa: E402
 
 
-def run(chapter: str, n: int, workers: int) -> dict:
+def run(chapter: str, n: int, workers: int, dask: str | None = None) -> dict:
     os.environ.pop("DLCOURSE_GRADEBOOK", None)
     with tempfile.TemporaryDirectory(prefix="dlcourse-bench-") as tmp:
         root = make_course_copy(Path(tmp), [chapter])
@@ -34,11 +35,11 @@ def run(chapter: str, n: int, workers: int) -> dict:
             dest.mkdir(parents=True)
             nbformat.write(nb, dest / f"{chapter}.ipynb")
         t0 = time.monotonic()
-        results = grade_chapter(root, chapter, workers=workers, log=lambda m: None)
+        results = grade_chapter(root, chapter, workers=workers, dask=dask, log=lambda m: None)
         wall = time.monotonic() - t0
     per = sorted(r["seconds"] for r in results)
     bad = [r for r in results if r["status"] != "graded" or sum(r["scores"].values()) != sum(r["max_scores"].values())]
-    return {"chapter": chapter, "submissions": n, "workers": workers, "wall_s": round(wall, 1),
+    return {"chapter": chapter, "submissions": n, "workers": workers, "dask": dask, "wall_s": round(wall, 1),
             "per_submission_median_s": per[len(per) // 2], "throughput_per_min": round(60 * n / wall, 2),
             "not_full_marks": len(bad), "load_before": os.getloadavg()[0]}
 
@@ -48,10 +49,12 @@ def main(argv=None) -> int:
     ap.add_argument("--chapter", default="01")
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--dask", nargs="?", const="local", default=None,
+                    help="grade on Dask (a local cluster, or the scheduler address given)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     chapter = resolve_chapter(args.chapter)
-    out = [run(chapter, args.n, w) for w in args.workers]
+    out = [run(chapter, args.n, w, args.dask) for w in args.workers]
     for r in out:
         print(json.dumps(r))
     if len(out) >= 2:

@@ -2,9 +2,9 @@
 
 The instructor's command is ``python -m dlcourse grade CHAPTER`` (see :func:`grade_chapter`).
 Each submission is graded by :func:`grade_one` in its own throw-away nbgrader course folder:
-nbgrader's own autograde and feedback steps, with three course preprocessors added
-(:class:`~dlcourse.guard.InjectGuard`, :class:`SafeExecute`, :class:`~dlcourse.guard.CheckGuard`)
-and the kernel started by :mod:`dlcourse.sandbox`. Workers never touch the instructor's
+nbgrader's own autograde and feedback steps, with :class:`SafeExecute` as the execute step (test
+cells run in a trusted process, :mod:`dlcourse.trusted`, never in the learner's kernel) and the
+kernel started by :mod:`dlcourse.sandbox`. Workers never touch the instructor's
 gradebook: they return scores, and the coordinating process alone writes them, one submission
 per transaction, so parallel workers cannot lock or corrupt it. A journal of what was graded
 (with each submission's sha256) makes a re-run skip what is done and resume after a crash.
@@ -19,7 +19,9 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
+import threading
 import tempfile
 import time
 import warnings
@@ -28,15 +30,15 @@ from queue import Empty
 
 import nbformat
 from nbclient.exceptions import DeadKernelError
-from nbclient.util import ensure_async
+from nbclient.util import ensure_async, run_sync
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer
+from traitlets import Integer, Unicode
 
 from . import sandbox
 from .course import COURSE_ID, CourseError, make_course_copy, nbgrader
-from .guard import SECRET_ENV, new_secret
+from .kernelside import MIME as REPLY_MIME
 
 # nbgrader's Gradebook shells out to `alembic`, which lives next to this Python.
 if str(Path(sys.executable).parent) not in os.environ.get("PATH", "").split(os.pathsep):
@@ -46,9 +48,86 @@ RESULT_KEYS = ("student", "chapter", "status", "message", "scores", "max_scores"
 
 
 # ---------------------------------------------------------------- preprocessors
-class SafeExecute(Execute):
-    """nbgrader's Execute, made to survive the submission it runs.
+class TrustedProcess:
+    """The trusted test runner (``python -m dlcourse.trusted``) of one submission, over two pipes."""
 
+    def __init__(self, log_path: str | None = None):
+        import queue
+
+        self.log_path = log_path
+        self._log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+        env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        self.proc = subprocess.Popen([sys.executable, "-m", "dlcourse.trusted"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self._log, env=env,
+                                     cwd=tempfile.gettempdir(), start_new_session=True)
+        self.lines: "queue.Queue[bytes | None]" = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        ready = self.get(60)
+        if not ready or ready.get("op") != "ready":
+            raise RuntimeError("the trusted test runner (python -m dlcourse.trusted) did not start" + self.stderr_tail())
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def send(self, msg: dict) -> None:
+        self.proc.stdin.write(json.dumps(msg).encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def get(self, timeout: float):
+        """The next message, None after ``timeout`` seconds; raises if the process died."""
+        try:
+            line = self.lines.get(timeout=max(0.01, timeout))
+        except Empty:
+            return None
+        if line is None:
+            raise RuntimeError("the trusted test runner (python -m dlcourse.trusted) stopped" + self.stderr_tail())
+        return json.loads(line)
+
+    def stderr_tail(self) -> str:
+        if not self.log_path:
+            return ""
+        try:
+            tail = Path(self.log_path).read_text(errors="replace").strip().splitlines()[-3:]
+        except OSError:
+            return ""
+        return (": " + " | ".join(tail))[:600] if tail else ""
+
+    def close(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(5)
+        except Exception:  # noqa: BLE001
+            pass
+        if self._log is not subprocess.DEVNULL:
+            self._log.close()
+
+
+def is_test_cell(cell) -> bool:
+    """A graded test cell: it runs in the trusted process, not in the learner's kernel."""
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+
+
+def contract_names(nb) -> list[str]:
+    """The chapter's contract: ``<name>`` of each solution cell whose grade id is ``fn-<name>``."""
+    out = []
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        if utils.is_solution(cell) and gid.startswith("fn-") and gid[3:].isidentifier():
+            out.append(gid[3:])
+    return out
+
+
+class SafeExecute(Execute):
+    """nbgrader's Execute, made to survive the submission it runs, with test cells run outside it.
+
+    - Test cells (graded, not solution) are never sent to the learner's kernel: their source runs in
+      a trusted process (:mod:`dlcourse.trusted`), whose proxies for the contract names reach the
+      learner's objects through one ``execute_request`` per operation, relayed by this class within
+      the cell's time limit. The trusted run's stdout, stderr and error become the cell's outputs.
     - A cell that kills the kernel (``os._exit``, a segfault, running out of memory, ignoring an
       interrupt after its time limit) is replaced by ``raise RuntimeError(...)`` and the notebook
       is run again from the top: only that cell, and what depends on it, scores 0.
@@ -62,6 +141,8 @@ class SafeExecute(Execute):
     interrupt_grace = Integer(10, help="seconds a timed-out cell gets to stop after the interrupt").tag(config=True)
     output_limit = Integer(2_000_000, help="bytes of output kept per cell").tag(config=True)
     sandbox_uid = Integer(-1, help="uid the sandboxed kernel runs as (-1: none)").tag(config=True)
+    reply_limit = Integer(64 * 2**20, help="bytes of one answer of the learner's kernel to a proxy").tag(config=True)
+    trusted_log = Unicode("", help="file for the trusted test runner's stderr").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,19 +150,23 @@ class SafeExecute(Execute):
         self._cell_index = None
         self._why = None
         self._out_bytes: dict[int, int] = {}
+        self._trusted: TrustedProcess | None = None
+        self._contract: list[str] = []
+        self._flags: list[str] = []
 
     def _track_cell(self, cell, cell_index, **kwargs):
         self._cell_index = cell_index
 
     def preprocess(self, nb, resources=None, km=None):
         original = copy.deepcopy(nb)
+        self._contract = contract_names(nb)
         killers: dict[int, str] = {}
         out = None
         for _attempt in range(self.max_restarts + 1):
             work = copy.deepcopy(original)
             for idx, why in killers.items():
                 work.cells[idx].source = f"raise RuntimeError({why!r})"
-            self._cell_index, self._why, self._out_bytes = None, None, {}
+            self._cell_index, self._why, self._out_bytes, self._flags = None, None, {}, []
             try:
                 out, resources = super().preprocess(work, resources, km)
                 break
@@ -94,11 +179,112 @@ class SafeExecute(Execute):
                 self.log.warning("cell %s %s; running the notebook again without it", idx, why)
             finally:
                 self._cleanup_processes()
+                if self._trusted is not None:
+                    self._trusted.close()
+                    self._trusted = None
         else:
             raise DeadKernelError(f"the kernel died {self.max_restarts + 1} times; giving up on this notebook")
         for idx in killers:
             out.cells[idx].source = original.cells[idx].source
+        out.metadata["dlcourse"] = {"flags": list(self._flags)}
         return out, resources
+
+    # ------------------------------------------------------------ test cells, in the trusted process
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if not is_test_cell(cell) or not cell.source.strip():
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        self._cell_index = cell_index
+        timeout = self._get_timeout(cell) or 300
+        deadline = time.monotonic() + timeout
+        if self._trusted is None:
+            self._trusted = TrustedProcess(self.trusted_log or None)
+        tp = self._trusted
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        tp.send({"op": "cell", "source": cell.source, "gid": gid, "contract": self._contract})
+        outputs = None
+        while outputs is None:
+            msg = tp.get(deadline + 5 - time.monotonic())
+            if msg is None:  # the test's own code ran past the limit (no learner call was pending)
+                tp.close()
+                self._trusted = None
+                note = f"this test cell ran longer than the {timeout} s limit and was stopped"
+                outputs = [{"output_type": "error", "ename": "CellTimeoutError", "evalue": note,
+                            "traceback": [f"CellTimeoutError: {note}"]}]
+            elif msg.get("op") == "kernel":
+                tp.send(await self._kernel_request(msg["code"], deadline, timeout))
+            elif msg.get("op") == "done":
+                outputs = msg.get("outputs", [])
+                for flag in msg.get("flags", []):
+                    line = f"{gid}: {flag}"
+                    if line not in self._flags:
+                        self._flags.append(line)
+        cell.outputs = [nbformat.from_dict(o) for o in outputs]
+        cell["execution_count"] = execution_count
+        return cell
+
+    execute_cell = run_sync(async_execute_cell)  # nbclient binds the sync name to its own function
+
+    async def _kernel_request(self, code: str, deadline: float, timeout: int) -> dict:
+        """Run one proxy request in the learner's kernel; its answer, relayed as untrusted text."""
+        msg_id = await ensure_async(self.kc.execute(code, silent=True, store_history=False,
+                                                    allow_stdin=False, stop_on_error=False))
+        data, streams, kept, too_large = None, [], 0, False
+        interrupted = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and not interrupted:
+                self.log.error("a test cell's call into the learner's code ran past the %s s limit: interrupting", timeout)
+                await ensure_async(self.km.interrupt_kernel())
+                interrupted, deadline = True, time.monotonic() + self.interrupt_grace
+                continue
+            if remaining <= 0:
+                self._why = f"ran longer than the {timeout} s limit and ignored the interrupt (in a test's call)"
+                self._kill_kernel()
+                await asyncio.sleep(0.5)
+                raise DeadKernelError("killed after ignoring the interrupt")
+            try:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=min(1.0, remaining)))
+            except Empty:
+                if not await ensure_async(self.km.is_alive()):
+                    self._why = "stopped the kernel (it exited, crashed or ran out of memory) during a test's call"
+                    raise DeadKernelError("the kernel died during a test's call") from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = msg.get("msg_type"), msg.get("content", {})
+            if kind == "status" and content.get("execution_state") == "idle":
+                break
+            if kind == "stream" and kept < self.output_limit:
+                text = str(content.get("text", ""))[: self.output_limit - kept]
+                kept += len(text)
+                streams.append([content.get("name", "stdout"), text])
+            elif kind in ("display_data", "execute_result") and REPLY_MIME in content.get("data", {}):
+                raw = content["data"][REPLY_MIME]
+                if not isinstance(raw, str) or len(raw) > self.reply_limit:
+                    data, too_large = None, True
+                else:
+                    data, too_large = raw, False
+        try:  # the shell reply of this request, so that it does not linger
+            await ensure_async(self.kc.shell_channel.get_msg(timeout=1))
+        except Empty:
+            pass
+        if interrupted:
+            return {"status": "timeout", "streams": streams,
+                    "message": f"the learner's code did not answer within the cell's {timeout} s limit and was interrupted"}
+        if too_large:
+            return {"status": "toolarge", "streams": streams,
+                    "message": f"an answer larger than {self.reply_limit} bytes"}
+        return {"status": "ok" if data is not None else "noreply", "data": data, "streams": streams}
+
+    def _kill_kernel(self):
+        pid = self._kernel_pid()
+        if self.sandbox_uid >= 0:
+            sandbox.kill_uid(self.sandbox_uid)
+        elif pid:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def _kernel_pid(self):
         prov = getattr(getattr(self, "km", None), "provisioner", None)
@@ -182,17 +368,17 @@ GRADING_CONFIG = """
 from nbgrader.preprocessors import (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
     CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades, AssignLatePenalties, GetGrades)
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from dlcourse.guard import InjectGuard, CheckGuard
 from dlcourse.grading import SafeExecute, CleanFeedback
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
-                                      CheckCellMetadata, InjectGuard]
-c.Autograde.autograde_preprocessors = [SafeExecute, CheckGuard, IgnorePattern, ClearMetadataPreprocessor,
+                                      CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [SafeExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.GenerateFeedback.preprocessors = [GetGrades, CleanFeedback, CSSHTMLHeaderPreprocessor]
 c.SafeExecute.kernel_name = "dlcourse-grader"
 c.SafeExecute.timeout = {timeout}
 c.SafeExecute.sandbox_uid = {uid}
 c.SafeExecute.allow_errors = True
+c.SafeExecute.trusted_log = {trusted_log!r}
 """
 
 
@@ -204,10 +390,71 @@ def sha256_of(folder: Path) -> str:
     return h.hexdigest()
 
 
-def _result(job, status, message="", scores=None, max_scores=None, flags=(), seconds=0.0):
-    return {"student": job["student"], "chapter": job["chapter"], "status": status, "message": message,
-            "scores": scores or {}, "max_scores": max_scores or {}, "flags": list(flags),
-            "sha256": job.get("sha256", ""), "seconds": round(seconds, 1)}
+def _result(job, status, message="", scores=None, max_scores=None, flags=(), seconds=0.0, fault=None, cause=None):
+    out = {"student": job["student"], "chapter": job["chapter"], "status": status, "message": message,
+           "scores": scores or {}, "max_scores": max_scores or {}, "flags": list(flags),
+           "sha256": job.get("sha256", ""), "seconds": round(seconds, 1)}
+    if fault:
+        out.update(fault=fault, cause=cause or "")
+    return out
+
+
+# What failed, and what the instructor can do, for grading failures that are not the submission's fault.
+# (pattern in the logs, cause, what failed, what to do)
+DIAGNOSES = [
+    ("giving up on this notebook", None, "the submission killed its kernel again and again", ""),
+    ("No such file or directory", "kernel-start",
+     "the sandboxed kernel could not start: a file it needs is not visible inside the sandbox",
+     "the sandbox shows only the operating system's folders, this Python environment and the course's "
+     "dlcourse/ and datasets/ folders; keep the environment and the course on real paths of this machine "
+     "(or try --no-sandbox to check that the rest works)"),
+    ("Kernel died before replying", "kernel-start", "the sandboxed kernel died while starting",
+     "check the kernel's error in the log; a too small --memory-mb, or a broken environment "
+     "(`python -m dlcourse check` in the same environment) are the usual causes; try --no-sandbox to compare"),
+    ("Kernel didn't respond", "kernel-start", "the sandboxed kernel did not answer while starting",
+     "the machine may be overloaded: try fewer --workers, or check the kernel's error in the log"),
+    ("trusted test runner", "trusted", "the trusted test runner (python -m dlcourse.trusted) failed",
+     "its error is in the log; check that this environment can import numpy and dlcourse"),
+]
+
+
+def _failure(job, scratch: Path, log_text: str, exc: BaseException | None, seconds: float) -> dict:
+    """A submission that could not be graded: keep every log in one file and say what to do."""
+    import traceback
+
+    logs = Path(job.get("log_dir") or Path(job["course_root"]) / "grading" / "logs")
+    path = logs / f"{job['chapter']}-{job['student']}.log"
+    parts = [f"grading {job['student']} / {job['chapter']} at {time.strftime('%Y-%m-%d %H:%M:%S')}"]
+    if exc is not None:
+        parts.append("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    if log_text:
+        parts.append("nbgrader's log:\n" + log_text)
+    for name in ("kernel.log", "trusted.log"):
+        f = scratch / name
+        if f.is_file() and f.stat().st_size:
+            with open(f, "rb") as fh:
+                fh.seek(max(0, f.stat().st_size - 20000))
+                parts.append(f"{name} (the {'kernel launcher' if name == 'kernel.log' else 'trusted runner'}'s stderr):\n"
+                             + fh.read().decode(errors="replace"))
+    text = "\n\n".join(parts)
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        where = f" Details: {path}"
+    except OSError:
+        where = ""
+    last = [ln.strip() for ln in (log_text or (f"{type(exc).__name__}: {exc}" if exc else "")).splitlines() if ln.strip()]
+    detail = last[-1][:200] if last else "no message"
+    for pattern, cause, what, todo in DIAGNOSES:
+        if pattern in text:
+            if cause is None:
+                return _result(job, "error", f"{what} ({detail}).{where}", seconds=seconds, fault="submission")
+            return _result(job, "error", f"grading failed, not because of the submission: {what} ({detail}). "
+                                         f"What to do: {todo}.{where}", seconds=seconds, fault="grader", cause=cause)
+    return _result(job, "error", f"grading failed, not because of the submission: nbgrader could not grade it "
+                                 f"({detail}). What to do: read the log, fix the cause and run the same command "
+                                 f"again (failed submissions are retried).{where}",
+                   seconds=seconds, fault="grader", cause=detail[:80])
 
 
 def _prepare_submission(job, dest: Path) -> tuple[str | None, list[str]]:
@@ -302,11 +549,11 @@ def _nbgrader_in_process(course: Path, chapter: str, student: str, env: dict) ->
         config.CourseDirectory.root = str(course)
         api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
         res = api.autograde(chapter, student, force=True, create=True)
-        tail = " | ".join((res.get("error") or res.get("log") or "").strip().splitlines()[-3:])[-400:]
+        text = "\n".join(x for x in (res.get("log"), res.get("error")) if x)
         if not res.get("success"):
-            return False, tail, False
+            return False, text, False
         fb = api.generate_feedback(chapter, student, force=True)
-        return True, tail, bool(fb.get("success"))
+        return True, text, bool(fb.get("success"))
     finally:
         for k, v in saved.items():
             if v is None:
@@ -331,21 +578,21 @@ def grade_one(job: dict) -> dict:
         shutil.copy2(job["template_db"], course / "gradebook.db")
         timeout = int(job.get("timeout", 300))
         with open(course / "nbgrader_config.py", "a") as fh:
-            fh.write(GRADING_CONFIG.format(timeout=timeout, uid=uid))
+            fh.write(GRADING_CONFIG.format(timeout=timeout, uid=uid, trusted_log=str(scratch / "trusted.log")))
         error, notes = _prepare_submission(job, course / "submitted" / student / chapter)
         if error:
             return _result(job, "error", error, seconds=time.monotonic() - t0)
         sandbox.install_kernelspec(scratch / "jupyter", uid=uid if uid >= 0 else None,
                                    memory_mb=int(job.get("memory_mb", 4096)),
-                                   hide=[job["course_root"], str(scratch)])
-        env = {"JUPYTER_PATH": str(scratch / "jupyter"), SECRET_ENV: new_secret(),
+                                   hide=[job["course_root"], str(scratch)], log=str(scratch / "kernel.log"))
+        env = {"JUPYTER_PATH": str(scratch / "jupyter"),
                "DLCOURSE_GRADEBOOK": f"sqlite:///{course / 'gradebook.db'}",
                "DLCOURSE_FAST": "1" if job.get("fast", True) else "0", "DLCOURSE_COURSE_DIR": str(course),
                "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-        ok, log_tail, fb_ok = _nbgrader_in_process(course, chapter, student, env)
+        ok, log_text, fb_ok = _nbgrader_in_process(course, chapter, student, env)
         graded_nb = course / "autograded" / student / chapter / f"{chapter}.ipynb"
         if not ok or not graded_nb.is_file():
-            return _result(job, "error", "nbgrader could not grade it: " + log_tail, seconds=time.monotonic() - t0)
+            return _failure(job, scratch, log_text, None, time.monotonic() - t0)
         from nbgrader.api import Gradebook
 
         with Gradebook(env["DLCOURSE_GRADEBOOK"], COURSE_ID) as gb:
@@ -361,7 +608,7 @@ def grade_one(job: dict) -> dict:
         message = "; ".join(notes + ([] if fb_ok else ["feedback could not be generated"]))
         return _result(job, "graded", message, scores, max_scores, flags, time.monotonic() - t0)
     except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the class
-        return _result(job, "error", f"{exc.__class__.__name__}: {exc}"[:400], seconds=time.monotonic() - t0)
+        return _failure(job, scratch, "", exc, time.monotonic() - t0)
     finally:
         if uid >= 0:
             sandbox.kill_uid(uid)
@@ -485,6 +732,9 @@ def _executor(workers: int, dask: str | None):
     return client, as_completed, close
 
 
+STOP_AFTER = 3  # a run stops when its first this many submissions fail in the same way, not by their fault
+
+
 def grade_chapter(root: Path, chapter: str, *, submitted: Path | None = None, workers: int | None = None,
                   dask: str | None = None, fast: bool = True, timeout: int = 300, memory_mb: int = 4096,
                   force: bool = False, csv_path: Path | None = None, sandboxed: bool | None = None,
@@ -531,19 +781,22 @@ def grade_chapter(root: Path, chapter: str, *, submitted: Path | None = None, wo
                          "template_db": str(template), "course_root": str(root), "fast": fast,
                          "timeout": timeout, "memory_mb": memory_mb, "sandbox": sandboxed,
                          "source": str(root / "solutions" / chapter / f"{chapter}.ipynb"),
+                         "log_dir": str(state_dir / "logs"),
                          "out_autograded": str(root / "autograded" / student / chapter),
                          "out_feedback": str(root / "feedback" / student / chapter)})
         log(f"grading {len(jobs)} submission(s) of {chapter} with {workers} worker(s)"
             f"{' on Dask ' + dask if dask else ''}; sandbox: {'on' if sandboxed else 'OFF (not root on Linux)'}")
         if jobs:
             pool, as_completed, close = _executor(workers, dask)
+            first: list[dict] = []
             try:
                 futures = {pool.submit(grade_one, job): job for job in jobs}
                 for i, fut in enumerate(as_completed(list(futures)), 1):
                     try:
                         res = fut.result()
                     except Exception as exc:  # noqa: BLE001 - a lost worker costs only its submission
-                        res = _result(futures[fut], "error", f"the grading worker failed: {exc.__class__.__name__}: {exc}")
+                        res = _result(futures[fut], "error", f"the grading worker failed: {exc.__class__.__name__}: {exc}",
+                                      fault="grader", cause="worker")
                     record(db_url, res)  # the only writer of the gradebook
                     journal[res["student"]] = {k: res[k] for k in RESULT_KEYS if k != "student"}
                     _atomic_json(journal_path, journal)
@@ -554,8 +807,20 @@ def grade_chapter(root: Path, chapter: str, *, submitted: Path | None = None, wo
                     extra += (" (" + res["message"] + ")") if res["message"] else ""
                     log(f"  [{i}/{len(jobs)}] {res['student']}: {res['status']} {total:g}/{top:g} "
                         f"in {res['seconds']:.0f} s{extra}")
+                    first.append(res)
+                    if len(jobs) > STOP_AFTER and len(first) == STOP_AFTER and all(
+                            r.get("fault") == "grader" and r.get("cause") == first[0].get("cause") for r in first):
+                        for f in futures:
+                            f.cancel()
+                        raise CourseError(
+                            f"stopped: the first {STOP_AFTER} submissions all failed in the same way, so the others "
+                            f"would too ({len(jobs) - STOP_AFTER} not graded; the next run grades them). "
+                            + first[0]["message"])
             finally:
-                close(wait=True) if dask is None else close()
+                if dask is None:
+                    close(wait=True, cancel_futures=True)
+                else:
+                    close()
     if csv_path:
         write_csv(csv_path, db_url, chapter, journal)
     return results

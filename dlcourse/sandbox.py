@@ -113,7 +113,12 @@ def main(argv: list[str] | None = None) -> None:
                    help="processes and threads of the kernel user (TensorFlow needs a few per core)")
     p.add_argument("--fsize-mb", type=int, default=256)
     p.add_argument("--hide", action="append", default=[], help="extra folder to hide")
+    p.add_argument("--log", default=None, help="file for this launcher's and the kernel process's own stderr")
     args = p.parse_args(argv)
+    # Opened before the file system is hidden, so that the grader can read why a kernel did not start.
+    log_fd = os.open(args.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if args.log else None
+    if log_fd is not None:
+        os.dup2(log_fd, 2)
 
     connection = Path(args.connection_file).read_text()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DLCOURSE_GRADEBOOK", "DLCOURSE_GUARD", "JUPYTER_TOKEN"))}
@@ -126,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
         keep = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
                 ROOT / "dlcourse", ROOT / "datasets"]
         hide_filesystem(hide, keep)
+    python = kernel_python()
     work = Path("/tmp") / f"dlcourse-kernel-{os.getpid()}"
     work.mkdir(mode=0o700, parents=True, exist_ok=True)
     conn_path = work / "kernel.json"
@@ -141,13 +147,28 @@ def main(argv: list[str] | None = None) -> None:
         os.setgroups([])
         os.setgid(args.uid)
         os.setuid(args.uid)
-    argv_kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn_path),
+    argv_kernel = [python, "-m", "ipykernel_launcher", "-f", str(conn_path),
                    "--HistoryManager.hist_file=:memory:"]
     # The kernel process's own stderr (start-up notices, not the notebook's stderr, which travels
     # as messages) would otherwise fill the instructor's terminal, once per submission.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.execve(sys.executable, argv_kernel, env)
+    if log_fd is None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    os.execve(python, argv_kernel, env)
+
+
+def kernel_python() -> str:
+    """This environment's Python by its real path (symbolic links resolved).
+
+    The sandbox hides every folder outside the operating system's and gives back the environment
+    by its real path; a link to it (a venv reached through ``/tmp/venv -> /srv/venv``, say) lies in a
+    hidden folder, so the kernel must be started through the environment's real folder. The venv's
+    own ``bin/python`` is kept (not the interpreter it links to), so that the venv stays active.
+    """
+    exe, prefix = Path(sys.executable), Path(sys.prefix)
+    try:
+        return str(prefix.resolve() / exe.relative_to(prefix))
+    except ValueError:
+        return str(exe.parent.resolve() / exe.name)
 
 
 def can_sandbox() -> bool:
@@ -156,9 +177,12 @@ def can_sandbox() -> bool:
         and shutil.which("mount") is not None
 
 
-def install_kernelspec(dest: Path, *, uid: int | None, memory_mb: int, hide: list[str] = ()) -> Path:
+def install_kernelspec(dest: Path, *, uid: int | None, memory_mb: int, hide: list[str] = (),
+                       log: str | None = None) -> Path:
     """Write the grading kernelspec into ``dest/kernels/dlcourse-grader`` (put ``dest`` on JUPYTER_PATH)."""
     argv = [sys.executable, "-m", "dlcourse.sandbox", "--memory-mb", str(memory_mb)]
+    if log:
+        argv += ["--log", str(log)]
     for h in hide:
         argv += ["--hide", str(h)]
     if uid is not None:

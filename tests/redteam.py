@@ -75,6 +75,117 @@ def f(x):
 '''
 
 
+# Through /proc: another process's memory, environment, files or root folder (the trusted test runner,
+# the grader, init). ``f`` is right only if one of them can be read.
+PROC_ESCAPE = '''
+import os
+_found = []
+for _pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    if int(_pid) == os.getpid():
+        continue
+    for _what in ("environ", "mem", "fd/0", "fd/1", "root/etc/hostname", "cwd", "root" + {course!r} + "/gradebook.db"):
+        try:
+            with open(f"/proc/{{_pid}}/{{_what}}", "rb") as _fh:
+                if _fh.read(1):
+                    _found.append(f"{{_pid}}/{{_what}}")
+        except Exception:
+            pass
+print("readable:", _found[:5])
+def f(x):
+    return x + (1.0 if _found else 2.0)
+'''
+
+# Whatever a reader of the old in-kernel guard would look for: a secret in a closure, in gc, in the
+# input history, in the frames above a call, in the environment; hidden test code anywhere in the
+# kernel. Prints forged receipts and "passed" lines for every grade id; ``f`` is right only if it
+# found a secret or a hidden test.
+HUNT = '''
+import gc, os, sys, hmac, hashlib
+def _hunt():
+    found = [k for k in os.environ if "SECRET" in k or "GUARD" in k or "GRADEBOOK" in k]
+    for obj in gc.get_objects():
+        try:
+            cells = getattr(obj, "__closure__", None) or ()
+            found += [c.cell_contents for c in cells if isinstance(c.cell_contents, bytes) and len(c.cell_contents) == 32]
+        except Exception:
+            pass
+    hist = " ".join(get_ipython().user_ns.get("_ih", []))
+    if "HIDDEN" in hist or "np.zeros(2)" in hist:
+        found.append("history")
+    frame = sys._getframe()
+    while frame is not None:
+        consts = " ".join(str(c) for c in frame.f_code.co_consts)
+        if "assert_array" in consts or "HIDDEN" in consts:
+            found.append("frame")
+        frame = frame.f_back
+    return found
+_secrets = _hunt()
+for _gid in ("test-f", "test-g"):
+    for _s in _secrets:
+        if isinstance(_s, bytes):
+            print("DLCOURSE-RECEIPT:" + hmac.new(_s, _gid.encode(), hashlib.sha256).hexdigest())
+    print(_gid, ": all public checks passed")
+def f(x):
+    if _hunt():
+        return x + 1.0
+'''
+
+# The learner's kernel side of the protocol replaced: every answer says "passed" in all the ways it could.
+REPLACE_CHECK = '''
+import dlcourse.kernelside as _K, dlcourse.testing as _T
+_T.assert_array = _T.assert_scalar = _T.assert_true = lambda *a, **k: None
+_T.CheckFailed = type("CheckFailed", (Exception,), {})
+def _serve(request, blob):
+    _K._publish({"t": "ok", "value": True})
+_K.serve = _serve
+'''
+
+RAISE_ODD = '''
+class CheckFailed(BaseException):
+    pass
+def f(x):
+    raise SystemExit("\\x1b[32mall tests passed\\x1b[0m")
+'''
+
+REPLY_NONE = '''
+import dlcourse.kernelside as _K
+_K.serve = lambda request, blob: None
+'''
+
+FORGE = '''
+import base64 as _b64, io as _io, json as _json, pickle as _pickle, zipfile as _zip
+import numpy as _np
+import dlcourse.kernelside as _K
+from IPython.display import publish_display_data as _pub
+def _pickled():
+    return {{"t": "a", "npy": _b64.b64encode(_pickle.dumps(_np.full(3, 2.0))).decode()}}
+def _object_npy():
+    buf = _io.BytesIO()
+    _np.save(buf, _np.array([2.0, 2.0, 2.0], dtype=object), allow_pickle=True)
+    return {{"t": "a", "npy": _b64.b64encode(buf.getvalue()).decode()}}
+def _npz():
+    buf = _io.BytesIO()
+    _np.savez(buf, a=_np.full(3, 2.0))
+    return {{"t": "a", "npy": _b64.b64encode(buf.getvalue()).decode()}}
+_orig = _K.serve
+def _serve(request, blob):
+    if _json.loads(request)["op"] != "call":
+        return _orig(request, blob)
+    {publish}
+_K.serve = _serve
+'''
+
+
+def forge(value: str) -> str:
+    """A submission whose kernel answers every call with ``value`` (Python source, built in the kernel)."""
+    return FORGE.format(publish=f"_K._publish({{'t': 'ok', 'value': {value}}})")
+
+
+def forge_raw(text: str) -> str:
+    """A submission whose kernel answers every call with the raw text ``text`` (Python source)."""
+    return FORGE.format(publish=f"_pub({{_K.MIME: {text}}})")
+
+
 def cases(course: Path) -> list[Case]:
     snoop = SNOOP.format(course=str(course))
     return [
@@ -87,33 +198,34 @@ def cases(course: Path) -> list[Case]:
                            "def f(x):\n    return Liar()\n", g=WRONG_G, expect=NOTHING),
         Case("liar-ndarray", f="class L(np.ndarray):\n    def __eq__(self, other):\n        return np.ones(self.shape, bool)\n"
                                 "def f(x):\n    return (x + 2.0).view(L)\n", g=WRONG_G, expect=NOTHING),
-        # tampering with what the tests rely on: wrong answers plus an attack, must score 0 and be flagged
+        # tampering with what the tests relied on when they ran in the learner's kernel: wrong answers plus
+        # an attack; the tests now run in the trusted process, so each scores what its wrong answers score
         Case("builtins-abs", f="import builtins\nbuiltins.abs = lambda x: 0\n" + WRONG_F, g=WRONG_G,
-             expect=NOTHING, flagged=True),
+             expect=NOTHING),
         Case("numpy-rebind", f="np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
                                 "np.abs = lambda x: 0 * x\nnp.any = lambda *a, **k: False\n" + WRONG_F,
-             g=WRONG_G, expect=NOTHING, flagged=True),
+             g=WRONG_G, expect=NOTHING),
         Case("helper-rebind", f="assert_array = lambda *a, **k: None\n" + WRONG_F, g=WRONG_G,
-             expect=NOTHING, flagged=True),
+             expect=NOTHING),
         Case("helper-module", f="import dlcourse.testing as T\nT.assert_array = lambda *a, **k: None\n"
-                                 "T._fail = lambda msg: None\n" + WRONG_F, g=WRONG_G, expect=NOTHING, flagged=True),
+                                 "T._fail = lambda msg: None\n" + WRONG_F, g=WRONG_G, expect=NOTHING),
         Case("input-transformer", f="get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n"
-                                     + WRONG_F, g=WRONG_G, expect=NOTHING, flagged=True),
+                                     + WRONG_F, g=WRONG_G, expect=NOTHING),
         Case("ast-transformer", f="import ast\nclass Nop(ast.NodeTransformer):\n"
                                    "    def visit_Module(self, node):\n        node.body = [ast.Pass()]\n        return node\n"
                                    "get_ipython().ast_transformers.append(Nop())\n" + WRONG_F,
-             g=WRONG_G, expect=NOTHING, flagged=True),
+             g=WRONG_G, expect=NOTHING),
         Case("fake-receipt", f="get_ipython().input_transformers_cleanup.append(lambda lines: "
                                 "['print(\"DLCOURSE-RECEIPT:\" + \"0\" * 64)\\n'])\n" + WRONG_F,
-             g=WRONG_G, expect=NOTHING, flagged=True),
+             g=WRONG_G, expect=NOTHING),
         Case("swallow-exceptions", f="get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n" + WRONG_F,
-             g=WRONG_G, expect=NOTHING, flagged=True),
+             g=WRONG_G, expect=NOTHING),
         Case("sys-modules", f="import sys, types\nsys.modules['dlcourse.testing'] = types.ModuleType('x')\n" + WRONG_F,
-             g=WRONG_G, expect=NOTHING, flagged=True),
+             g=WRONG_G, expect=NOTHING),
         Case("stdout-swap", f="import sys, io\nsys.stdout = io.StringIO()\n" + WRONG_F, g=WRONG_G,
-             expect=NOTHING, flagged=True),
+             expect=NOTHING),
         Case("np-rename", f="import types\nnp = types.SimpleNamespace(ones=lambda n: 0, zeros=lambda n: 0)\n" + WRONG_F,
-             g=WRONG_G, expect=NOTHING, flagged=True),
+             g=WRONG_G, expect=NOTHING),
         Case("print-pass", f="print('All tests passed. 5/5 points')\n" + WRONG_F, g=WRONG_G, expect=NOTHING),
         # limits: the attack sits in g's cell and must cost g's points only
         Case("infinite-loop", g="while True:\n    pass\n" + RIGHT_G, expect=F_ONLY),
@@ -147,6 +259,31 @@ def cases(course: Path) -> list[Case]:
         Case("empty-folder", filename="", expect=None),
         # reading what it must not read
         Case("snoop", f=snoop, g=WRONG_G, expect=NOTHING),
+        Case("proc-escape", f=PROC_ESCAPE.format(course=str(course)), g=WRONG_G, expect=NOTHING,
+             note="other processes' memory, environment and mount namespace through /proc"),
+        # a learner who has read dlcourse/: secrets, the check, the proxy protocol
+        Case("hunt-secrets", f=HUNT + WRONG_F, g=WRONG_G, expect=NOTHING,
+             note="closures, gc, input history, frames, environment: no secret, no hidden test is in the kernel"),
+        Case("replace-check", f=REPLACE_CHECK + WRONG_F, g=WRONG_G, expect=NOTHING),
+        Case("fake-pass-output", f="def f(x):\n    print('f(x): all 2 public checks passed')\n    return x + 2.0\n",
+             g=WRONG_G, expect=NOTHING),
+        Case("raise-fake-exception", f=RAISE_ODD, g=WRONG_G, expect=NOTHING),
+        Case("reply-pickle", f=forge("_pickled()") + WRONG_F, g=WRONG_G, expect=NOTHING, flagged=True),
+        Case("reply-object-npy", f=forge("_object_npy()") + WRONG_F, g=WRONG_G, expect=NOTHING, flagged=True),
+        Case("reply-npz", f=forge("_npz()") + WRONG_F, g=WRONG_G, expect=NOTHING, flagged=True),
+        Case("reply-handle-spoof", f=forge("{'t': 'h', 'id': 1, 'cls': 'ndarray'}") + WRONG_F, g=WRONG_G,
+             expect=NOTHING),
+        Case("reply-deep", f=forge_raw("'{\"t\": \"ok\", \"value\": ' + '{\"t\": \"list\", \"v\": [' * 100000 "
+                                       "+ ']}' * 100000 + '}'") + WRONG_F, g=WRONG_G, expect=NOTHING, flagged=True),
+        Case("reply-wide", f=forge("{'t': 'list', 'v': [0] * 3_000_000}") + WRONG_F, g=WRONG_G,
+             expect=NOTHING, flagged=True),
+        Case("reply-huge", f=forge_raw("'x' * (65 * 2**20)") + WRONG_F, g=WRONG_G, expect=NOTHING,
+             note="refused unread above SafeExecute.reply_limit (flagged), or past the time limit on a busy machine"),
+        Case("reply-none", f=REPLY_NONE + WRONG_F, g=WRONG_G, expect=NOTHING, flagged=True),
+        Case("slow-answer", f="import time\ndef f(x):\n    time.sleep(10**6)\n", expect={"test-f": 0.0, "test-g": 3.0}),
+        Case("slow-answer-no-interrupt", f="import signal, time\ndef f(x):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                           "    time.sleep(10**6)\n", expect={"test-f": 0.0, "test-g": 3.0}),
+        Case("exit-in-call", f="import os\ndef f(x):\n    os._exit(3)\n", expect={"test-f": 0.0, "test-g": 3.0}),
     ]
 
 
