@@ -53,7 +53,7 @@ def _keep(obj) -> dict:
 
 def _npy(a) -> str:
     buf = io.BytesIO()
-    np.lib.format.write_array(buf, np.ascontiguousarray(a), allow_pickle=False)
+    np.lib.format.write_array(buf, np.asarray(a), allow_pickle=False)  # 0-d stays 0-d
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
