@@ -373,7 +373,9 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKern
                                       CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [SafeExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-c.GenerateFeedback.preprocessors = [GetGrades, CleanFeedback, CSSHTMLHeaderPreprocessor]
+from dlcourse.feedback import MathToMathML, NameTestCells, template_config
+c.GenerateFeedback.preprocessors = [GetGrades, CleanFeedback, NameTestCells, MathToMathML, CSSHTMLHeaderPreprocessor]
+template_config(c)  # the course's feedback page: exercises named, maths as MathML (works offline)
 c.SafeExecute.kernel_name = "dlcourse-grader"
 c.SafeExecute.timeout = {timeout}
 c.SafeExecute.sandbox_uid = {uid}
@@ -822,17 +824,29 @@ def grade_chapter(root: Path, chapter: str, *, submitted: Path | None = None, wo
                 else:
                     close()
     if csv_path:
-        write_csv(csv_path, db_url, chapter, journal)
+        write_csv(csv_path, db_url, chapter, journal, order=notebook_order(root / "solutions" / chapter / f"{chapter}.ipynb"))
     return results
 
 
-def write_csv(path: Path, db_url: str, chapter: str, journal: dict) -> None:
-    """One row per learner: total, maximum, each test cell's score, status and flags."""
+def notebook_order(source: Path) -> list[str]:
+    """The grade ids of a chapter's graded cells, in the order of its notebook."""
+    try:
+        nb = nbformat.read(source, as_version=4)
+    except (OSError, ValueError):
+        return []
+    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+
+
+def write_csv(path: Path, db_url: str, chapter: str, journal: dict, order: list[str] | None = None) -> None:
+    """One row per learner: total, maximum, each test cell's score (in notebook order), status and flags."""
     from nbgrader.api import Gradebook
 
+    rank = {gid: i for i, gid in enumerate(order or [])}
     with Gradebook(db_url, COURSE_ID) as gb:
         assignment = gb.find_assignment(chapter)
-        cells = sorted(c.name for nb in assignment.notebooks for c in nb.grade_cells)
+        cells = sorted((c.name for nb in assignment.notebooks for c in nb.grade_cells),
+                       key=lambda name: (rank.get(name, len(rank)), name))
         rows = []
         for sub in assignment.submissions:
             nb = sub.notebooks[0]

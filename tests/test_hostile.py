@@ -94,6 +94,9 @@ def test_csv_export_matches(graded):
     assert rows["right"]["score"] == "5" and rows["blank"]["score"] == "0" and rows["wrong-g"]["score"] == "2"
     assert rows["reply-pickle"]["flags"], "the CSV must carry the flag"
     assert rows["invalid-json"]["status"] == "error" and "not a valid notebook" in rows["invalid-json"]["message"]
+    with open(course / "grades.csv", newline="") as fh:
+        header = next(csv.reader(fh))
+    assert [h for h in header if h.startswith("test-")] == list(POINTS), f"columns not in notebook order: {header}"
 
 
 def test_feedback_has_no_hidden_tests_and_no_solutions(graded):
@@ -105,6 +108,10 @@ def test_feedback_has_no_hidden_tests_and_no_solutions(graded):
         assert "BEGIN HIDDEN TESTS" not in text and "np.zeros(2)" not in text, f"{path}: hidden test leaked"
     blank = (course / "feedback" / "blank" / DEMO / f"{DEMO}.html").read_text()
     assert "return x + 1.0" not in blank and "return 2.0 * x" not in blank, "the solution leaked into feedback"
+    # Readable offline and by exercise: no MathJax from a CDN, each test cell named by its exercise.
+    right = (course / "feedback" / "right" / DEMO / f"{DEMO}.html").read_text()
+    assert "Test of <code>f</code>" in right and "Test of <code>g</code>" in right, "feedback does not name the exercises"
+    assert "mathjax" not in right.lower().replace("no mathjax", ""), "feedback still loads MathJax"
 
 
 @needs_sandbox
