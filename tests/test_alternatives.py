@@ -25,14 +25,21 @@ ALT_DIR = ROOT / "tests" / "alternatives"
 SOLUTION = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$", re.M)
 
 
-def load_alternatives(cid: str):
-    """(ALTERNATIVES, MISTAKES) of a chapter, or None when it has no file yet."""
+def _module(cid: str):
     path = ALT_DIR / f"{cid}.py"
     if not path.is_file():
         return None
     spec = importlib.util.spec_from_file_location(f"alternatives_{cid.replace('-', '_')}", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    return mod
+
+
+def load_alternatives(cid: str):
+    """(ALTERNATIVES, MISTAKES) of a chapter, or None when it has no file yet."""
+    mod = _module(cid)
+    if mod is None:
+        return None
     return getattr(mod, "ALTERNATIVES", {}), getattr(mod, "MISTAKES", {})
 
 
@@ -126,3 +133,10 @@ def test_a_typical_mistake_loses_its_points(cid, fn, name):
     assert errors, f"{cid}: the mistake '{name}' in {fn} passes every test cell"
     bad = [e for e in errors if isinstance(e, (NameError, SyntaxError))]
     assert not bad, f"{cid}: the mistake '{name}' in {fn} fails through a broken test ({bad[0]!r}), not a check"
+
+
+@pytest.mark.parametrize("cid", [c for c in CHAPTERS if hasattr(_module(c), "extra_checks")])
+def test_chapter_specific_checks(cid):
+    """A chapter's own checks beyond the plain namespace (e.g. 04's hashed autotests in the release)."""
+    problems = _module(cid).extra_checks(ROOT)
+    assert problems == [], f"{cid}: " + "; ".join(problems)
