@@ -79,7 +79,7 @@ from scipy.special import expit
 def logistic_gradient(X, y, w, b, lam=0.0):
     N = X.shape[0]
     r = expit(X @ w + b) - y
-    return (r @ X) / N + 2 * lam * w, r.sum() / N
+    return (r @ X) / N + 2 * lam * w, float(r.sum() / N)
 ''',
         '''
 def logistic_gradient(X, y, w, b, lam=0.0):
@@ -104,8 +104,23 @@ def train_logistic_regression(X, y, lr, steps, lam=0.0):
     losses = [J(w, b)]
     for _ in range(steps):
         r = expit(X @ w + b) - y
-        w, b = w - lr * (X.T @ r / N + 2 * lam * w), b - lr * r.mean()
+        w, b = w - lr * (X.T @ r / N + 2 * lam * w), b - lr * float(r.mean())
         losses.append(J(w, b))
+    return w, b, np.array(losses)
+''',
+        '''
+def train_logistic_regression(X, y, lr, steps, lam=0.0):
+    # returns b as a NumPy float64 (np.mean), as many learners will
+    N, D = X.shape
+    w, b = np.zeros(D), 0.0
+    losses = []
+    for k in range(steps + 1):
+        z = X.dot(w) + b
+        losses.append(np.mean(np.logaddexp(0, z) - y * z) + lam * np.dot(w, w))
+        if k < steps:
+            r = 1 / (1 + np.exp(-np.clip(z, -500, 500))) - y
+            w = w - lr * (X.T.dot(r) / N + 2 * lam * w)
+            b = b - lr * np.mean(r)
     return w, b, np.array(losses)
 ''',
     ],
