@@ -1,7 +1,16 @@
 """Autograding every chapter with the instructor's command (``dlcourse.grading.grade_chapter``:
 nbgrader autograde in the sandbox, with the tamper checks): right answers get full marks, the
-blank release gets 0 within its time limit, and a submission with exactly one exercise wrong
-loses exactly that exercise's points. Each chapter's submissions are graded as one class."""
+blank release gets 0 within its time limit, and wrong exercises lose exactly their own points.
+Each chapter's submissions are graded as one class.
+
+Wrong answers: by default two submissions per chapter, one with every other exercise wrong
+(``wrong-odd``: the 1st, 3rd, ...) and one with the rest wrong (``wrong-even``); each asserts that
+exactly the wrong exercises' test cells lose their points, so every exercise is graded wrong once
+and right once, at two notebooks per chapter instead of one per exercise (CI's 45-minute budget on
+2 cores, with ten chapters). ``DLCOURSE_GRADING_SINGLE_WRONG=1`` grades one submission per exercise
+with only that exercise wrong instead (``wrong-<function>``), as ``python tests/gradecheck.py`` does.
+The typical mistakes of every exercise are also checked, without a kernel, by test_alternatives.py."""
+import os
 import shutil
 
 import nbformat
@@ -12,15 +21,35 @@ from dlcourse.grading import grade_chapter
 from gradecheck import exercises, make_wrong
 from test_alternatives import load_alternatives
 
+SINGLE_WRONG = os.environ.get("DLCOURSE_GRADING_SINGLE_WRONG", "").strip() not in ("", "0")
 CASES = []
 for _cid in chapter_ids():
     _nb = nbformat.read(ROOT / "solutions" / _cid / f"{_cid}.ipynb", as_version=4)
-    CASES += [(_cid, "solution"), (_cid, "blank")] + [(_cid, f"wrong-{fn}") for fn in exercises(_nb)]
+    CASES += [(_cid, "solution"), (_cid, "blank")]
+    CASES += ([(_cid, f"wrong-{fn}") for fn in exercises(_nb)] if SINGLE_WRONG
+              else [(_cid, "wrong-odd"), (_cid, "wrong-even")])
     if load_alternatives(_cid):
         CASES.append((_cid, "alternative"))  # every exercise answered by its first alternative
 
 BLANK_LIMIT_S = 240  # the untouched release must be graded (to 0) well within this
 _classes: dict = {}
+
+
+def wrong_functions(nb, kind: str) -> list[str]:
+    """The exercises a wrong-* submission gets wrong, in notebook order."""
+    names = list(exercises(nb))
+    if kind == "wrong-odd":
+        return names[0::2]
+    if kind == "wrong-even":
+        return names[1::2]
+    return [kind[len("wrong-"):]]
+
+
+def wrong_submission(nb, kind: str):
+    sub = nb
+    for fn in wrong_functions(nb, kind):
+        sub = make_wrong(sub, fn)
+    return sub
 
 
 def alternative_submission(nb, cid):
@@ -49,7 +78,7 @@ def graded_class(tmp_path_factory, monkeypatch_module):
                 elif student == "alternative":
                     nbformat.write(alternative_submission(nb, cid), dest / f"{cid}.ipynb")
                 else:
-                    nbformat.write(make_wrong(nb, student[len("wrong-"):]), dest / f"{cid}.ipynb")
+                    nbformat.write(wrong_submission(nb, student), dest / f"{cid}.ipynb")
             results = grade_chapter(root, cid, workers=2, timeout=300, log=lambda m: None)
             _classes[cid] = {r["student"]: r for r in results}
         return _classes[cid]
@@ -74,8 +103,9 @@ def test_autograde(cid, kind, graded_class):
     elif kind == "blank":
         expected = {gid: 0.0 for gid in points}
     else:
-        fn = kind[len("wrong-"):]
-        expected = {gid: (0.0 if gid in ex[fn]["tests"] else p) for gid, p in points.items()}
+        wrong = {gid for fn in wrong_functions(nb, kind) for gid in ex[fn]["tests"]}
+        assert wrong, f"{cid} {kind}: no exercise made wrong"
+        expected = {gid: (0.0 if gid in wrong else p) for gid, p in points.items()}
     res = graded_class(cid)[kind]
     assert res["status"] == "graded", f"{cid} {kind}: {res['message']}"
     assert not res["flags"], f"{cid} {kind}: an honest submission was flagged: {res['flags']}"
@@ -98,3 +128,17 @@ def test_the_wrong_wrapper_changes_every_number():
     import numpy as np
     a, b, c = ns["f"](np.ones(2))
     assert np.allclose(a, 2.03) and b == [1.5 * 1.01 + 0.01] and c == 4
+
+
+def test_the_wrong_wrapper_bends_a_class():
+    """A class exercise (chapter 05's MLP, 04's Value) made wrong: methods and public attributes are bent."""
+    src = ("import numpy as np\nclass C:\n    def __init__(self, k):\n        self.params = [np.ones(2) * k]\n"
+           "    def forward(self, x):\n        return x * 2.0\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src)])
+    nb.cells[0].metadata["nbgrader"] = {"solution": True, "grade_id": "fn-C"}
+    ns = {}
+    exec(make_wrong(nb, "C").cells[0].source, ns)
+    import numpy as np
+    obj = ns["C"](1.0)
+    assert np.allclose(obj.forward(np.ones(2)), 2.03) and np.allclose(obj.params[0], 1.02)
+    assert type(obj).__name__ == "C"
