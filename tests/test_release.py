@@ -111,4 +111,6 @@ def test_pinned_cells_carry_their_expected_output(cid):
     assert marked, f"{cid}: no cell is marked # NBVAL_CHECK_OUTPUT"
     for c in marked:
         assert c.outputs, f"{cid}: a pinned cell has no stored output: run `python -m dlcourse pin-outputs {cid}`"
+        # nbval skips a stored output whose cell has no execution count ("Unrun reference cell has outputs").
+        assert c.execution_count is not None, f"{cid}: a pinned cell has outputs but no execution count"
     assert not any(c.outputs for c in code if c not in marked), f"{cid}: only pinned cells may carry outputs"
