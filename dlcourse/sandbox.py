@@ -123,15 +123,17 @@ def main(argv: list[str] | None = None) -> None:
     connection = Path(args.connection_file).read_text()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DLCOURSE_GRADEBOOK", "DLCOURSE_GUARD", "JUPYTER_TOKEN"))}
     sandboxed = args.uid is not None
+    # Resolved before anything is hidden: a link to the environment (in /tmp, say) disappears with its folder.
+    python = kernel_python()
+    real_prefix = Path(sys.prefix).resolve()
     if sandboxed:
         if os.geteuid() != 0:
             sys.exit("dlcourse.sandbox: --uid needs root")
         hide = outside_system_folders() + [Path("/dev/shm")]
         hide += [ROOT, Path(os.environ.get("DLCOURSE_COURSE_DIR", ROOT))] + [Path(h) for h in args.hide]
-        keep = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
+        keep = [Path(sys.prefix), real_prefix, Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
                 ROOT / "dlcourse", ROOT / "datasets"]
         hide_filesystem(hide, keep)
-    python = kernel_python()
     work = Path("/tmp") / f"dlcourse-kernel-{os.getpid()}"
     work.mkdir(mode=0o700, parents=True, exist_ok=True)
     conn_path = work / "kernel.json"
