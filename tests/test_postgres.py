@@ -41,7 +41,7 @@ def _missing(reason: str):
 
 @pytest.fixture(scope="module")
 def postgres_url():
-    pytest.importorskip("psycopg2", reason="the PostgreSQL driver psycopg2-binary is not installed (requirements.txt)")
+    pytest.importorskip("psycopg", reason="the PostgreSQL driver psycopg (3) is not installed (requirements.txt)")
     bindir = _server_bin()
     if bindir is None:
         _missing("Debian's PostgreSQL server is not installed (apt-get install postgresql; .ci/run does it)")
