@@ -82,9 +82,14 @@ def validate_notebook(path: Path) -> dict:
 
 
 def _last_line(raw_error: str) -> str:
+    """The error's message: its last ``Name: message`` line, with the lines it was wrapped onto."""
     error = re.sub(r"\x1b\[[0-9;]*m", "", raw_error).strip()
     lines = [line for line in error.splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "(no message)"
+    if not lines:
+        return "(no message)"
+    starts = [i for i, line in enumerate(lines) if re.match(r"^[A-Za-z_][\w.]*: ", line)]
+    i = starts[-1] if starts else len(lines) - 1
+    return " ".join(line.strip() for line in lines[i:])
 
 
 def exercise_of(grade_id: str, exercises: list[str]) -> str:
