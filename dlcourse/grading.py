@@ -309,14 +309,7 @@ class SafeExecute(Execute):
                 return {"content": {"status": "error", "ename": "CellTimeoutError", "evalue": note,
                                     "traceback": [f"CellTimeoutError: {note}"]}}
         self._why = f"ran longer than the {timeout} s limit and ignored the interrupt"
-        pid = self._kernel_pid()
-        if self.sandbox_uid >= 0:
-            sandbox.kill_uid(self.sandbox_uid)
-        elif pid:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        self._kill_kernel()
         await asyncio.sleep(0.5)
         raise DeadKernelError("killed after ignoring the interrupt")
 
