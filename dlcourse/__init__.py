@@ -11,7 +11,7 @@ Typical first cell of a chapter::
     rng = dlcourse.setup(seed=0, keras=True)  # also TensorFlow/Keras, quietly
 """
 from .config import FAST, by_mode, fast_mode
-from .seed import setup
+from .seed import reuse_freed_memory, setup
 from .data import DatasetError, load_boston, load_mnist
 from .report import headline
 
@@ -22,6 +22,7 @@ __all__ = [
     "by_mode",
     "fast_mode",
     "setup",
+    "reuse_freed_memory",
     "DatasetError",
     "load_boston",
     "load_mnist",

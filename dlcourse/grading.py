@@ -527,6 +527,8 @@ def _nbgrader_in_process(course: Path, chapter: str, student: str, env: dict) ->
     twice per submission on the command line. Returns (graded, last log lines, feedback written).
     """
     from nbgrader.apps import NbGraderAPI
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.utils import capture_log
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
@@ -547,7 +549,17 @@ def _nbgrader_in_process(course: Path, chapter: str, student: str, env: dict) ->
         text = "\n".join(x for x in (res.get("log"), res.get("error")) if x)
         if not res.get("success"):
             return False, text, False
-        fb = api.generate_feedback(chapter, student, force=True)
+        # Not api.generate_feedback: it forces HTMLExporter.template_name = 'feedback' (nbgrader's own
+        # page), which would drop the course's template (exercise names, maths without MathJax).
+        coursedir = api.coursedir
+        saved_ids = coursedir.assignment_id, coursedir.student_id
+        coursedir.assignment_id, coursedir.student_id = chapter, student
+        try:
+            app = GenerateFeedback(coursedir=coursedir, parent=api)
+            app.force = True
+            fb = capture_log(app)
+        finally:
+            coursedir.assignment_id, coursedir.student_id = saved_ids
         return True, text, bool(fb.get("success"))
     finally:
         for k, v in saved.items():

@@ -24,8 +24,36 @@ def quiet_tensorflow_env() -> None:
         os.environ.setdefault(key, value)
 
 
+# glibc's malloc gives a freed block of more than its mmap threshold back to the system, and the
+# next array of that size starts on fresh pages that the kernel must zero and map, page by page.
+# A CNN step allocates and frees dozens of arrays of 2-20 MB, so it pays that again and again:
+# measured on chapter 08's NumPy CNN (batch 128, 2 cores), 102 ms per step with glibc's defaults,
+# 70 ms with these settings, at the same peak memory.
+_MMAP_THRESHOLD = 32 * 1024 * 1024    # glibc's upper limit for this setting on 64-bit Linux
+_TRIM_THRESHOLD = 256 * 1024 * 1024
+
+
+def reuse_freed_memory() -> bool:
+    """Make glibc's malloc keep freed blocks of up to 32 MB for reuse instead of returning them to
+    the system (``mallopt(M_MMAP_THRESHOLD)``, ``mallopt(M_TRIM_THRESHOLD)``). Idempotent; returns
+    False (and changes nothing) where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, _MMAP_THRESHOLD)) and bool(mallopt(m_trim_threshold, _TRIM_THRESHOLD))
+
+
 def setup(seed: int = 0, *, keras: bool = False, deterministic: bool = True) -> np.random.Generator:
-    """Seed everything the chapter uses and return a NumPy ``Generator``.
+    """Seed everything the chapter uses and return a NumPy ``Generator``; also
+    :func:`reuse_freed_memory`, which makes code that makes many large arrays faster.
 
     seed:          an int; the same seed gives the same numbers on the same machine.
     keras:         also import TensorFlow/Keras (about 5-8 s the first time), silence their logs
@@ -44,6 +72,7 @@ def setup(seed: int = 0, *, keras: bool = False, deterministic: bool = True) -> 
     if keras and not deterministic and "tensorflow" not in sys.modules:
         os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
     quiet_tensorflow_env()
+    reuse_freed_memory()
     random.seed(seed)
     np.random.seed(seed)
     if keras:

@@ -1,6 +1,8 @@
 """Unit tests of the dlcourse package, including the errors a learner sees on bad input."""
 import gzip
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -229,3 +231,34 @@ def test_assert_shape_and_finite():
         testing.assert_shape(np.zeros((2, 3)), (3, 2), name="W")
     with pytest.raises(testing.CheckFailed, match="contains inf"):
         testing.assert_finite(np.array([0.0, np.inf]))
+
+
+_FAULTS = """
+import resource, sys
+import numpy as np
+import dlcourse
+if sys.argv[1] == "reuse":
+    assert dlcourse.reuse_freed_memory() is True
+    assert dlcourse.reuse_freed_memory() is True        # idempotent
+def step():  # 8 x 10 MB alive at once, then all freed, as in a CNN training step
+    arrays = [np.ones(2_500_000, np.float32) for _ in range(8)]
+    return sum(float(a[0]) for a in arrays)
+step()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    step()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt: Linux only")
+def test_reuse_freed_memory_stops_the_page_faults_of_repeated_large_arrays():
+    """With glibc's defaults every step maps and zeroes its arrays' pages again (about 80,000 page
+    faults for these 20 steps); after reuse_freed_memory() the freed blocks are reused."""
+    def faults(mode):
+        out = subprocess.run([sys.executable, "-c", _FAULTS, mode], capture_output=True, text=True, check=True)
+        return int(out.stdout.split()[-1])
+
+    default, reused = faults("default"), faults("reuse")
+    assert default > 20_000, f"the test's pattern should page-fault with glibc's defaults: {default}"
+    assert reused < default / 20, f"page faults with reuse_freed_memory: {reused}, without: {default}"

@@ -5,6 +5,7 @@ with ``dlcourse.grading.grade_chapter`` (2 workers, a 10 s cell limit, a 2 GB ke
 every submission's score, flag and status is asserted, and the gradebook is checked row by row.
 """
 import csv
+import re
 import os
 import time
 
@@ -112,9 +113,10 @@ def test_feedback_has_no_hidden_tests_and_no_solutions(graded):
         assert "BEGIN HIDDEN TESTS" not in text and "np.zeros(2)" not in text, f"{path}: hidden test leaked"
     blank = (course / "feedback" / "blank" / DEMO / f"{DEMO}.html").read_text()
     assert "return x + 1.0" not in blank and "return 2.0 * x" not in blank, "the solution leaked into feedback"
-    # Not asserted yet: the course's feedback template (tests/test_feedback.py) is configured in
-    # GRADING_CONFIG, but nbgrader's generate_feedback inside grade_one still renders its own template
-    # (seen in CI on 2026-12-02); open work.
+    # The course's feedback page (dlcourse/templates/dlcourse-feedback), not nbgrader's default one:
+    # each test cell named by its exercise, and no MathJax from a CDN.
+    assert "Test of <code>f</code>" in blank and "Test of <code>g</code>" in blank, "feedback uses nbgrader's template"
+    assert not re.search(r"<script[^>]+mathjax", blank, re.I) and "cdnjs" not in blank.lower()
 
 
 @needs_sandbox
