@@ -1,6 +1,27 @@
 """Chapter 09 (regularisation): alternative correct answers and typical mistakes (see README.md)."""
 
 ALTERNATIVES = {
+    "learning_curve": [
+        '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    models = [(int(n), fit(X_train[:n], y_train[:n])) for n in sizes]
+    train = [score(y_train[:n], predict(X_train[:n])) for n, predict in models]
+    val = [score(y_val, predict(X_val)) for _, predict in models]
+    return np.asarray(train, dtype=np.float64), np.asarray(val, dtype=np.float64)
+''',
+        '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    # one predict call per size, on the n training rows and the validation rows stacked
+    scores = np.zeros((2, len(sizes)))
+    for k in range(len(sizes)):
+        n = int(sizes[k])
+        predict = fit(X_train[:n], y_train[:n])
+        both = predict(np.concatenate([X_train[:n], X_val]))
+        scores[0, k] = score(y_train[:n], both[:n])
+        scores[1, k] = score(y_val, both[n:])
+    return scores[0], scores[1]
+''',
+    ],
     "l1_l2_penalty": [
         '''
 def l1_l2_penalty(weights, l1=0.0, l2=0.0):
@@ -143,6 +164,98 @@ def rotate_images(x, angles):
 }
 
 MISTAKES = {
+    "learning_curve": {
+        "fits on all training rows for every size": '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    predict = fit(X_train, y_train)
+    train = np.array([score(y_train[:n], predict(X_train[:n])) for n in sizes], dtype=float)
+    val = np.array([score(y_val, predict(X_val)) for n in sizes], dtype=float)
+    return train, val
+''',
+        "training error scored on all of X_train, not the first n rows": '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    train, val = np.empty(len(sizes)), np.empty(len(sizes))
+    for k, n in enumerate(sizes):
+        predict = fit(X_train[:n], y_train[:n])
+        train[k] = score(y_train, predict(X_train))
+        val[k] = score(y_val, predict(X_val))
+    return train, val
+''',
+        "validation error scored on the training rows": '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    train, val = np.empty(len(sizes)), np.empty(len(sizes))
+    for k, n in enumerate(sizes):
+        predict = fit(X_train[:n], y_train[:n])
+        train[k] = score(y_train[:n], predict(X_train[:n]))
+        val[k] = score(y_train[:n], predict(X_train[:n]))
+    return train, val
+''',
+        "off by one: the first n + 1 rows": '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    train, val = np.empty(len(sizes)), np.empty(len(sizes))
+    for k, n in enumerate(sizes):
+        predict = fit(X_train[:n + 1], y_train[:n + 1])
+        train[k] = score(y_train[:n + 1], predict(X_train[:n + 1]))
+        val[k] = score(y_val, predict(X_val))
+    return train, val
+''',
+        "the last n rows instead of the first n": '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    train, val = np.empty(len(sizes)), np.empty(len(sizes))
+    for k, n in enumerate(sizes):
+        predict = fit(X_train[-n:], y_train[-n:])
+        train[k] = score(y_train[-n:], predict(X_train[-n:]))
+        val[k] = score(y_val, predict(X_val))
+    return train, val
+''',
+        "score called as score(y_pred, y_true)": '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    train, val = np.empty(len(sizes)), np.empty(len(sizes))
+    for k, n in enumerate(sizes):
+        predict = fit(X_train[:n], y_train[:n])
+        train[k] = score(predict(X_train[:n]), y_train[:n])
+        val[k] = score(predict(X_val), y_val)
+    return train, val
+''',
+        "returns lists, not arrays": '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    train, val = [], []
+    for n in sizes:
+        predict = fit(X_train[:n], y_train[:n])
+        train.append(score(y_train[:n], predict(X_train[:n])))
+        val.append(score(y_val, predict(X_val)))
+    return train, val
+''',
+        "drops the last size (range(len(sizes) - 1))": '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    train, val = np.empty(len(sizes) - 1), np.empty(len(sizes) - 1)
+    for k in range(len(sizes) - 1):
+        n = sizes[k]
+        predict = fit(X_train[:n], y_train[:n])
+        train[k] = score(y_train[:n], predict(X_train[:n]))
+        val[k] = score(y_val, predict(X_val))
+    return train, val
+''',
+        "sorts the sizes": '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    sizes = sorted(sizes)
+    train, val = np.empty(len(sizes)), np.empty(len(sizes))
+    for k, n in enumerate(sizes):
+        predict = fit(X_train[:n], y_train[:n])
+        train[k] = score(y_train[:n], predict(X_train[:n]))
+        val[k] = score(y_val, predict(X_val))
+    return train, val
+''',
+        "returns (val_scores, train_scores)": '''
+def learning_curve(X_train, y_train, X_val, y_val, sizes, fit, score):
+    train, val = np.empty(len(sizes)), np.empty(len(sizes))
+    for k, n in enumerate(sizes):
+        predict = fit(X_train[:n], y_train[:n])
+        train[k] = score(y_train[:n], predict(X_train[:n]))
+        val[k] = score(y_val, predict(X_val))
+    return val, train
+''',
+    },
     "l1_l2_penalty": {
         "L2 with a factor 1/2": '''
 def l1_l2_penalty(weights, l1=0.0, l2=0.0):
