@@ -719,10 +719,21 @@ def headline(kind, make_numpy, threads, weights, X, y, B, optimizer, best_cfg, r
         call_kd.append(call)
         gc.collect()
         t_kb.append(kb.fit(1)[0][0])
-    return {"numpy": {"blas_threads": threads, **stats(t_np, n)},
+    # round by round: each round's three epochs ran back to back, so their ratio is less exposed to
+    # the machine's load drifting between rounds than the ratio of the medians is
+    paired = {"numpy_over_keras_default": [round(k / t, 2) for t, k in zip(t_np, t_kd)],
+              "numpy_over_keras_best": [round(k / t, 2) for t, k in zip(t_np, t_kb)]}
+    return {"rounds": paired,
+            "numpy": {"blas_threads": threads, **stats(t_np, n)},
             "keras_default": {"config": kd.config, "first_fit_call_s": round(kd_first[1], 3),
                               **stats(t_kd, n), "fit_call_s": [round(t, 4) for t in call_kd]},
             "keras_best": {"config": kb.config, "first_fit_call_s": round(kb_first[1], 3), **stats(t_kb, n)}}
+
+
+def _spread(values: list[float]) -> dict:
+    """min / median / max of a few per-round ratios."""
+    return {"min": min(values), "median": round(statistics.median(values), 2), "max": max(values),
+            "rounds": len(values)}
 
 
 def _per_call_us(f, seconds: float = 0.3) -> float:
@@ -1114,6 +1125,9 @@ def run(n: int, repeats: int, optimizer: str, ablations: bool, course_env: bool 
         "cnn_keras_default_epoch_over_numpy_epoch": round(cnn["keras_default"]["epoch_s_median"]
                                                           / cnn["numpy"]["epoch_s_median"], 2),
         "cnn_numpy_fraction_of_matmul": cnn["numpy"]["fraction_of_matmul"],
+        # the same ratios round by round (NumPy epoch time over Keras', both from one round): min, median, max
+        "mlp_numpy_over_keras_default_by_round": _spread(mlp["rounds"]["numpy_over_keras_default"]),
+        "cnn_keras_best_epoch_over_numpy_epoch_by_round": _spread(cnn["rounds"]["numpy_over_keras_best"]),
     }
     ce = result.get("course_env")
     if ce:  # not measured interleaved with the NumPy figures (another process, later)
@@ -1295,6 +1309,12 @@ def to_markdown(result: dict) -> str:
         f"| CNN: Keras default epoch time / NumPy epoch time | {ra['cnn_keras_default_epoch_over_numpy_epoch']:.2f}x "
         f"| - | - |",
     ]
+    for key, label in (("mlp_numpy_over_keras_default_by_round", "MLP: NumPy / Keras default `fit`"),
+                       ("cnn_keras_best_epoch_over_numpy_epoch_by_round", "CNN: Keras best epoch / NumPy epoch")):
+        if key in ra:
+            sp = ra[key]
+            lines.append(f"| {label}, round by round (min / median / max of {sp['rounds']}) | "
+                         f"{sp['min']:.2f} / {sp['median']:.2f} / {sp['max']:.2f} | - | - |")
     if "cnn_keras_fastest_any_setting_epoch_over_numpy_epoch" in ra:
         c2 = ra["cnn_keras_fastest_any_setting_epoch_over_numpy_epoch"]
         lines += [

@@ -52,13 +52,21 @@ def test_bench_throughput_quick(tmp_path):
     assert res["matmul_bound_gflops"] > 1
     assert set(res["ratios"]) >= {"mlp_numpy_over_keras_default", "mlp_numpy_fraction_of_matmul",
                                   "cnn_keras_best_epoch_over_numpy_epoch"}
+    # the per-round ratios: one per interleaved round, and their spread agrees with them
+    for kind, key in (("mlp", "mlp_numpy_over_keras_default_by_round"),
+                      ("cnn", "cnn_keras_best_epoch_over_numpy_epoch_by_round")):
+        per_round = res[kind]["rounds"]["numpy_over_keras_default" if kind == "mlp" else "numpy_over_keras_best"]
+        spread = res["ratios"][key]
+        assert len(per_round) == spread["rounds"] == res["setup"]["repeats"]
+        assert spread["min"] == min(per_round) > 0 and spread["max"] == max(per_round)
+        assert spread["min"] <= spread["median"] <= spread["max"]
     settings = {row["setting"]: row for row in res["tf_settings"]}
     assert len(settings) >= 2 and all(row["mlp"]["samples_per_s_median"] > 0 for row in settings.values())
     course = next(row for name, row in settings.items() if name.startswith("course"))
     assert course["env"]["tf_op_determinism"] and course["env"]["TF_ENABLE_ONEDNN_OPTS"] == "0"
     md = (tmp_path / "throughput.md").read_text()
     assert "| MLP: NumPy GFLOP/s / matmul bound |" in md and "Batch-size sweep" in md
-    assert "What each TensorFlow setting costs Keras" in md
+    assert "What each TensorFlow setting costs Keras" in md and "round by round (min / median / max of" in md
     assert "wrote" in proc.stdout and "throughput.md" in proc.stdout
 
 
