@@ -1125,7 +1125,7 @@ def run(n: int, repeats: int, optimizer: str, ablations: bool, course_env: bool 
         "cnn_keras_default_epoch_over_numpy_epoch": round(cnn["keras_default"]["epoch_s_median"]
                                                           / cnn["numpy"]["epoch_s_median"], 2),
         "cnn_numpy_fraction_of_matmul": cnn["numpy"]["fraction_of_matmul"],
-        # the same ratios round by round (NumPy epoch time over Keras', both from one round): min, median, max
+        # the same ratios round by round (Keras epoch time over NumPy's, both from one round): min, median, max
         "mlp_numpy_over_keras_default_by_round": _spread(mlp["rounds"]["numpy_over_keras_default"]),
         "cnn_keras_best_epoch_over_numpy_epoch_by_round": _spread(cnn["rounds"]["numpy_over_keras_best"]),
     }
