@@ -12,10 +12,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -78,7 +80,34 @@ def validate_notebook(path: Path) -> dict:
     cfg.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
     # jupyter_client warns on stderr about kernels on TCP without encryption: not the learner's business.
     logging.getLogger("traitlets").setLevel(logging.ERROR)
-    return Validator(config=cfg).validate(str(path))
+    with _kernel_stderr_kept_apart():
+        return Validator(config=cfg).validate(str(path))
+
+
+@contextlib.contextmanager
+def _kernel_stderr_kept_apart():
+    """Give the kernel that runs the learner's notebook a stderr of its own (a temporary file).
+
+    The kernel inherits this process's file descriptor 2, so whatever it logs reaches the learner's
+    terminal: at shutdown, ipykernel 7.4 can still log "Uncaught exception in ZMQStream callback ...
+    ZMQError: Socket operation on non-socket" when a reply races the closing of its sockets (the
+    race ipykernel's PR 1518 fixed for IOPub only). That is the kernel's business, not the learner's:
+    what the notebook's cells print reaches the check through Jupyter's messages, not through
+    descriptor 2. Nothing is lost: a kernel that dies is reported by the validator itself."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, AttributeError, ValueError):
+        yield
+        return
+    with tempfile.TemporaryFile() as kernel_log:
+        os.dup2(kernel_log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _last_line(raw_error: str) -> str:

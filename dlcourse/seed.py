@@ -51,6 +51,36 @@ def reuse_freed_memory() -> bool:
     return bool(mallopt(m_mmap_threshold, _MMAP_THRESHOLD)) and bool(mallopt(m_trim_threshold, _TRIM_THRESHOLD))
 
 
+STUB_MESSAGE = "is not written yet"  # the release's stubs: raise NotImplementedError("<name> is not written yet: ...")
+
+
+def short_stub_errors() -> bool:
+    """In IPython, show an exercise that is not written yet as its one-line message.
+
+    Run All on an untouched chapter stops at the first test cell, inside the stub
+    ``raise NotImplementedError("one_hot is not written yet: replace this line with your code")``;
+    its full traceback is 16 lines of frames that say nothing more. Any other exception, including
+    a NotImplementedError of the learner's own, keeps IPython's full traceback (a learner needs it to
+    find a bug). Failed checks (:class:`dlcourse.testing.CheckFailed`) are one line already.
+    Returns False outside IPython. Idempotent."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+
+    def handler(self, etype, value, tb, tb_offset=None):
+        if STUB_MESSAGE in str(value):
+            self._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+        else:
+            self.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
+
+    shell.set_custom_exc((NotImplementedError,), handler)
+    return True
+
+
 def setup(seed: int = 0, *, keras: bool = False, deterministic: bool = True) -> np.random.Generator:
     """Seed everything the chapter uses and return a NumPy ``Generator``; also
     :func:`reuse_freed_memory`, which makes code that makes many large arrays faster.
@@ -73,6 +103,7 @@ def setup(seed: int = 0, *, keras: bool = False, deterministic: bool = True) -> 
         os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
     quiet_tensorflow_env()
     reuse_freed_memory()
+    short_stub_errors()
     random.seed(seed)
     np.random.seed(seed)
     if keras:
@@ -80,9 +111,44 @@ def setup(seed: int = 0, *, keras: bool = False, deterministic: bool = True) -> 
     return np.random.default_rng(seed)
 
 
+# Lines TensorFlow writes to the process's stderr (file descriptor 2) while it is imported, before
+# its own logging is set up, so that TF_CPP_MIN_LOG_LEVEL cannot silence them: with oneDNN on
+# (deterministic=False) a notice that oneDNN is on, twice. In a notebook they show as a red box.
+_IMPORT_NOISE = ("All log messages before absl::InitializeLog() is called are written to STDERR",
+                 "oneDNN custom operations are on")
+
+
+def _import_tensorflow_quietly():
+    """``import tensorflow``, with what it writes to file descriptor 2 caught; the known notices
+    (``_IMPORT_NOISE``) are dropped and anything else is passed on to ``sys.stderr``."""
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    import tempfile
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, AttributeError, ValueError):  # no real file descriptor 2: import as is
+        import tensorflow as tf
+        return tf
+    with tempfile.TemporaryFile(mode="w+b") as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            import tensorflow as tf
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        caught.seek(0)
+        text = caught.read().decode("utf-8", "replace")
+    rest = [line for line in text.splitlines() if line.strip() and not any(n in line for n in _IMPORT_NOISE)]
+    if rest:
+        print("\n".join(rest), file=sys.stderr)
+    return tf
+
+
 def _setup_keras(seed: int, deterministic: bool = True) -> None:
     warnings.filterwarnings("ignore", module=r"(tensorflow|keras|absl)(\..*)?")
-    import tensorflow as tf  # noqa: F401  (heavy import, done once)
+    tf = _import_tensorflow_quietly()  # heavy import, done once
     import keras
 
     for name in ("tensorflow", "absl", "keras", "h5py"):

@@ -2,6 +2,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,3 +48,18 @@ def _retry_kernel_start(attempts: int = 3):
 
 
 _retry_kernel_start()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """nbval: a solution notebook's cell fails when it writes to stderr. A learner sees stderr as a red
+    box, the first thing that looks like an error (chapter 08's oneDNN notice was one), and nbgrader
+    scores a test cell with stderr output 0. Warnings a chapter wants to show are caught and printed."""
+    result = yield
+    outputs = getattr(item, "test_outputs", None) or []
+    stderr = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    if stderr.strip():
+        first = (getattr(getattr(item, "cell", None), "source", "") or "").splitlines()[:1]
+        raise AssertionError(f"this cell writes to stderr, which a learner sees as a red error box "
+                             f"(cell starting {first[0][:60] if first else ''!r}):\n{stderr[:800]}")
+    return result

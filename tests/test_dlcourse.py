@@ -1,5 +1,6 @@
 """Unit tests of the dlcourse package, including the errors a learner sees on bad input."""
 import gzip
+import os
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 
 import dlcourse
 from dlcourse import config, data, gradcheck, testing
+from dlcourse.course import ROOT
 
 
 # ---------------------------------------------------------------- fast mode
@@ -262,3 +264,38 @@ def test_reuse_freed_memory_stops_the_page_faults_of_repeated_large_arrays():
     default, reused = faults("default"), faults("reuse")
     assert default > 20_000, f"the test's pattern should page-fault with glibc's defaults: {default}"
     assert reused < default / 20, f"page faults with reuse_freed_memory: {reused}, without: {default}"
+
+
+def test_a_stub_shows_one_line_and_a_learners_own_error_its_traceback():
+    """Run All on an untouched chapter: the stub's NotImplementedError is one line; a NotImplementedError
+    of the learner's own keeps IPython's traceback; a failed check is its one message."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import dlcourse\nrng = dlcourse.setup(0)"),
+        nbformat.v4.new_code_cell("def one_hot(labels, num_classes):\n    raise NotImplementedError("
+                                  "'one_hot is not written yet: replace this line with your code')\none_hot(1, 2)"),
+        nbformat.v4.new_code_cell("def f():\n    raise NotImplementedError('my own')\nf()"),
+        nbformat.v4.new_code_cell("from dlcourse.testing import assert_scalar\nassert_scalar(1.0, 2.0, name='x')"),
+    ])
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(ROOT)}}).execute()
+    stub, own, check = (c.outputs[0] for c in nb.cells[1:])
+    assert stub.output_type == "error" and stub.traceback == [
+        "NotImplementedError: one_hot is not written yet: replace this line with your code"], stub
+    assert own.output_type == "error" and len(own.traceback) > 1 and "f()" in "".join(own.traceback), own
+    assert check.output_type == "error" and check.ename == "CheckFailed" and len(check.traceback) == 1, check
+
+
+def test_tensorflow_with_onednn_starts_without_a_word_on_stderr():
+    """setup(keras=True, deterministic=False) turns oneDNN on; TensorFlow then writes a notice to file
+    descriptor 2 before its logging is set up (twice), which a notebook shows as a red box."""
+    import subprocess
+    import sys
+
+    code = "import dlcourse; dlcourse.setup(0, keras=True, deterministic=False); print('ready')"
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_ENABLE_ONEDNN_OPTS",)}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ready", proc.stdout + proc.stderr
+    assert "oneDNN" not in proc.stderr and "absl::InitializeLog" not in proc.stderr, proc.stderr
