@@ -30,6 +30,20 @@ hand_forward = {"z1": _z1, "a1": _a1, "z2": _z2,
                 "p": (math.exp(_z2[0]) / _den, math.exp(_z2[1]) / _den),
                 "loss": -math.log(math.exp(_z2[1]) / _den)}
 ''',
+        # with NumPy as the chapter's own x_ex gives it: every vector a (1, 2) array (a batch of one)
+        '''
+_x = np.array([[1.0, 2.0, 3.0]])
+_z1 = _x @ np.array([[0.2, -0.1], [0.4, 0.3], [-0.3, 0.1]]) + np.array([0.1, -0.2])
+_a1 = np.maximum(_z1, 0.0)
+_z2 = _a1 @ np.array([[0.1, 0.4], [0.5, -0.5]]) + np.array([0.1, -0.1])
+_p = np.exp(_z2 - _z2.max(axis=1, keepdims=True))
+_p = _p / _p.sum(axis=1, keepdims=True)
+hand_forward = {"z1": _z1, "a1": _a1, "z2": _z2, "p": _p, "loss": float(-np.log(_p[0, 1]))}
+''',
+        # 5 significant digits, the fifth one truncated (the check rounds to 4: still right)
+        '''
+hand_forward = {"z1": [0.2, 0.6], "a1": [0.2, 0.6], "z2": [0.42, -0.32], "p": [0.67699, 0.32300], "loss": 1.1300}
+''',
     ],
     "relu_backward": [
         '''
@@ -130,6 +144,18 @@ _dz2 = np.exp(_z2) / np.sum(np.exp(_z2)) - np.array([0.0, 1.0])
 _dz1 = (_dz2 @ _W2.T) * (_z1 > 0)
 hand_backward = {"dz2": _dz2, "dW2": np.outer(_a1, _dz2), "db2": _dz2, "da1": _dz2 @ _W2.T,
                  "dz1": _dz1, "dW1": np.outer(_x, _dz1), "db1": _dz1}
+''',
+        # vectors as (1, 2) arrays (a batch of one), matrices as arrays
+        '''
+_x = np.array([[1.0, 2.0, 3.0]])
+_W2 = np.array([[0.1, 0.4], [0.5, -0.5]])
+_z1 = _x @ np.array([[0.2, -0.1], [0.4, 0.3], [-0.3, 0.1]]) + np.array([0.1, -0.2])
+_a1 = np.maximum(_z1, 0)
+_z2 = _a1 @ _W2 + np.array([0.1, -0.1])
+_dz2 = np.exp(_z2) / np.sum(np.exp(_z2), axis=1, keepdims=True) - np.array([[0.0, 1.0]])
+_da1 = _dz2 @ _W2.T
+_dz1 = _da1 * (_z1 > 0)
+hand_backward = {"dz2": _dz2, "dW2": _a1.T @ _dz2, "db2": _dz2, "da1": _da1, "dz1": _dz1, "dW1": _x.T @ _dz1, "db1": _dz1}
 ''',
     ],
     "numerical_gradient": [
@@ -255,6 +281,9 @@ hand_forward = {"z1": [0.2, 0.6], "a1": [0.2, 0.6], "z2": [0.42, -0.32], "p": [0
         "rounded to 2 digits": '''
 hand_forward = {"z1": [0.2, 0.6], "a1": [0.2, 0.6], "z2": [0.42, -0.32], "p": [0.68, 0.32], "loss": 1.13}
 ''',
+        "truncated to 4 digits instead of rounded (p[0] 0.6769)": '''
+hand_forward = {"z1": [0.2, 0.6], "a1": [0.2, 0.6], "z2": [0.42, -0.32], "p": [0.6769, 0.3230], "loss": 1.130}
+''',
     },
     "relu_backward": {
         "sigmoid derivative a(1 - a) instead of the ReLU mask": '''
@@ -310,6 +339,11 @@ def softmax_cross_entropy_backward(logits, Y):
         "logits - Y (softmax forgotten)": '''
 def softmax_cross_entropy_backward(logits, Y):
     return (logits - Y) / len(logits)
+''',
+        "shifted by the batch's global maximum instead of each row's": '''
+def softmax_cross_entropy_backward(logits, Y):
+    e = np.exp(logits - logits.max())
+    return (e / e.sum(axis=1, keepdims=True) - Y) / len(logits)
 ''',
     },
     "dense_backward": {
@@ -397,6 +431,20 @@ hand_backward = {
     "dz2": [0.6770, -0.6770], "dW2": [[0.1354, 0.4062], [-0.1354, -0.4062]], "db2": [0.6770, -0.6770],
     "da1": [-0.2031, 0.6770], "dz1": [-0.2031, 0.6770],
     "dW1": [[-0.2031, 0.6770], [-0.4062, 1.354], [-0.6093, 2.031]], "db1": [-0.2031, 0.6770],
+}
+''',
+        "truncated to 4 digits instead of rounded (dW1 1.353, 2.030)": '''
+hand_backward = {
+    "dz2": [0.6769, -0.6769], "dW2": [[0.1353, -0.1353], [0.4061, -0.4061]], "db2": [0.6769, -0.6769],
+    "da1": [-0.2030, 0.6769], "dz1": [-0.2030, 0.6769],
+    "dW1": [[-0.2030, 0.6769], [-0.4061, 1.353], [-0.6092, 2.030]], "db1": [-0.2030, 0.6769],
+}
+''',
+        "dW1 flattened to 6 numbers": '''
+hand_backward = {
+    "dz2": [0.6770, -0.6770], "dW2": [[0.1354, -0.1354], [0.4062, -0.4062]], "db2": [0.6770, -0.6770],
+    "da1": [-0.2031, 0.6770], "dz1": [-0.2031, 0.6770],
+    "dW1": [-0.2031, 0.6770, -0.4062, 1.354, -0.6093, 2.031], "db1": [-0.2031, 0.6770],
 }
 ''',
     },
@@ -495,6 +543,63 @@ class Value:
     def backward(self):
         self.grad = 1.0
         self._push()
+''',
+        "relu's local derivative 1 at exactly 0 (v >= 0)": '''
+class Value:
+    def __init__(self, data, parents=()):
+        self.data, self.grad, self._parents = float(data), 0.0, parents
+    def _v(o):
+        return o if isinstance(o, Value) else Value(o)
+    def __add__(self, o):
+        o = Value._v(o); return Value(self.data + o.data, ((self, 1.0), (o, 1.0)))
+    def __mul__(self, o):
+        o = Value._v(o); return Value(self.data * o.data, ((self, o.data), (o, self.data)))
+    __radd__, __rmul__ = __add__, __mul__
+    def __neg__(self): return self * -1.0
+    def __sub__(self, o): return self + (-Value._v(o))
+    def __rsub__(self, o): return Value._v(o) - self
+    def relu(self): return Value(max(self.data, 0.0), ((self, float(self.data >= 0)),))
+    def exp(self): return Value(math.exp(self.data), ((self, math.exp(self.data)),))
+    def log(self): return Value(math.log(self.data), ((self, 1.0 / self.data),))
+    def backward(self):
+        order, seen = [], set()
+        def visit(n):
+            if id(n) not in seen:
+                seen.add(id(n))
+                for p, _ in n._parents: visit(p)
+                order.append(n)
+        visit(self)
+        self.grad = 1.0
+        for n in reversed(order):
+            for p, local in n._parents:
+                p.grad += local * n.grad
+''',
+        "right values, but backward() follows every path (exponential time on shared graphs)": '''
+class Value:
+    def __init__(self, data, parents=()):
+        self.data, self.grad, self._parents = float(data), 0.0, parents
+    def _v(o):
+        return o if isinstance(o, Value) else Value(o)
+    def __add__(self, o):
+        o = Value._v(o); return Value(self.data + o.data, ((self, 1.0), (o, 1.0)))
+    def __mul__(self, o):
+        o = Value._v(o); return Value(self.data * o.data, ((self, o.data), (o, self.data)))
+    __radd__, __rmul__ = __add__, __mul__
+    def __neg__(self): return self * -1.0
+    def __sub__(self, o): return self + (-Value._v(o))
+    def __rsub__(self, o): return Value._v(o) - self
+    def relu(self): return Value(max(self.data, 0.0), ((self, float(self.data > 0)),))
+    def exp(self): return Value(math.exp(self.data), ((self, math.exp(self.data)),))
+    def log(self): return Value(math.log(self.data), ((self, 1.0 / self.data),))
+    def backward(self):
+        # right values, but every path separately: 2^depth steps on y = y + y
+        self.grad = 1.0
+        stack = [(self, 1.0)]
+        while stack:
+            node, g = stack.pop()
+            for p, local in node._parents:
+                p.grad += local * g
+                stack.append((p, local * g))
 ''',
         "relu passes the gradient for negative inputs": '''
 class Value:
