@@ -20,7 +20,8 @@ def binary_cross_entropy(p, y, eps=1e-7):
     "binary_cross_entropy_from_logits": [
         '''
 def binary_cross_entropy_from_logits(z, y):
-    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+    # per label: log(1 + e^-z) for y = 1, log(1 + e^z) for y = 0, each by logaddexp (no cancellation)
+    return float(np.mean(y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)))
 ''',
         '''
 from scipy.special import log_expit
@@ -212,6 +213,18 @@ def binary_cross_entropy_from_logits(z, y):
 def binary_cross_entropy_from_logits(z, y):
     return float(np.sum(np.logaddexp(0.0, z) - y * z))
 ''',
+        "np.log(1 + x) instead of np.log1p(x): a tiny loss (z = 40, y = 1) comes out 0": '''
+def binary_cross_entropy_from_logits(z, y):
+    return float(np.mean(np.maximum(z, 0) - z * y + np.log(1 + np.exp(-np.abs(z)))))
+''',
+        "log1p added before max(z, 0) - z * y: the tiny term is rounded away against 40": '''
+def binary_cross_entropy_from_logits(z, y):
+    return float(np.mean(np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0) - z * y))
+''',
+        "logaddexp(0, z) - y * z: cancels to 0 for a confident right answer": '''
+def binary_cross_entropy_from_logits(z, y):
+    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+''',
     },
     "categorical_cross_entropy": {
         "mean over all N*K entries": '''
@@ -318,6 +331,21 @@ def train_logistic_regression(X, y, lr, steps, lam=0.0):
         if k < steps:
             r = expit(z) - y
             w, b = w - lr * (X.T @ r / N + 2 * lam * w), b - lr * r.mean()
+    return w, b, np.array(losses)
+''',
+        "records J from probabilities clipped at 1e-7 (capped at 16.1 for large logits)": '''
+from scipy.special import expit
+def train_logistic_regression(X, y, lr, steps, lam=0.0):
+    N, D = X.shape
+    w, b = np.zeros(D), 0.0
+    losses = []
+    for k in range(steps + 1):
+        p = expit(X @ w + b)
+        q = np.clip(p, 1e-7, 1 - 1e-7)
+        losses.append(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)) + lam * w @ w)
+        if k < steps:
+            r = p - y
+            w, b = w - lr * (X.T @ r / N + 2 * lam * w), b - lr * float(np.mean(r))
     return w, b, np.array(losses)
 ''',
         "ascends instead of descends": '''
