@@ -4,7 +4,8 @@ Run by ``binder/postBuild`` on Binder and by ``python3 course.py setup``/``lab``
 ``.venv``, so that both show learners the same JupyterLab: nbgrader's Validate button and
 assignment list, none of its instructor tools (formgrader, course list, create assignment: the
 course's instructors grade with ``python -m dlcourse grade``), no "get notified about official
-Jupyter news?" toast on the first start and no update check. Everything is written under
+Jupyter news?" toast on the first start and no update check, and Markdown files (the glossary)
+open rendered, not as source. Everything is written under
 ``sys.prefix`` (the environment), nothing in the user's home folder or the repository.
 """
 from __future__ import annotations
@@ -19,6 +20,8 @@ SERVER_ON = ("validate_assignment", "assignment_list")
 SERVER_OFF = ("formgrader", "course_list")
 LAB_OFF = ("formgrader", "course-list", "create-assignment")
 NOTIFICATION = "@jupyterlab/apputils-extension:notification"
+# Markdown files (the glossary) open rendered from the file browser, as a chapter's link opens them.
+DOCMANAGER = "@jupyterlab/docmanager-extension:plugin"
 
 
 def _jupyter(*args: str) -> None:
@@ -45,6 +48,7 @@ def configure(log=print) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     overrides = json.loads(path.read_text()) if path.is_file() else {}
     overrides.setdefault(NOTIFICATION, {}).update({"fetchNews": "false", "checkForUpdates": False})
+    overrides.setdefault(DOCMANAGER, {}).setdefault("defaultViewers", {})["markdown"] = "Markdown Preview"
     path.write_text(json.dumps(overrides, indent=2) + "\n")
     log(f"JupyterLab set up for learners: nbgrader Validate and assignment list on, its instructor tools off; "
-        f"no news toast ({path})")
+        f"no news toast; Markdown opens rendered ({path})")

@@ -106,6 +106,10 @@ def assert_learner_lab(get) -> None:
     notification = json.loads(settings)
     assert notification["schema"]["properties"]["fetchNews"]["default"] == "false", settings
     assert "fetchNews" not in notification["settings"], settings
+    # The glossary opens rendered from the file browser (JupyterLab's default viewer for Markdown).
+    _, settings = get("/lab/api/settings/@jupyterlab/docmanager-extension:plugin")
+    viewers = json.loads(settings)["schema"]["properties"]["defaultViewers"]["default"]
+    assert viewers.get("markdown") == "Markdown Preview", settings[:2000]
 
     try:
         get("/formgrader")
