@@ -158,9 +158,19 @@ def maxpool_backward(dout, x, pool=2):
     ],
     "rmsprop_step": [
         '''
-def rmsprop_step(param, grad, velocity, lr=0.001, rho=0.9, eps=1e-7):
-    v = velocity + (1 - rho) * (np.square(grad) - velocity)
-    return param - lr * grad * (v + eps) ** -0.5, v
+def rmsprop_step(w, g, velocity, learning_rate=0.001, rho=0.9, epsilon=1e-07):
+    v = velocity + (1 - rho) * (np.square(g) - velocity)
+    return w - learning_rate * g * (v + epsilon) ** -0.5, v
+''',
+        '''
+def rmsprop_step(w, g, velocity, learning_rate=0.001, rho=0.9, epsilon=1e-07):
+    # copies first, then in-place updates on the copies: the caller's arrays stay unchanged
+    v = np.array(velocity, dtype=float)
+    v *= rho
+    v += (1.0 - rho) * g * g
+    w_new = np.array(w, dtype=float)
+    w_new -= learning_rate * g / np.sqrt(v + epsilon)
+    return w_new, v
 ''',
     ],
 }
@@ -234,6 +244,13 @@ def im2col(x, kh, kw):
     win = sliding_window_view(x, (kh, kw), axis=(1, 2))
     return win.transpose(0, 1, 2, 5, 4, 3).reshape(N * (H - kh + 1) * (Wd - kw + 1), kh * kw * C)
 ''',
+        "builds a float64 matrix from float32 images": '''
+def im2col(x, kh, kw):
+    N, H, Wd, C = x.shape
+    rows = [x[n, i:i + kh, j:j + kw, :].ravel()
+            for n in range(N) for i in range(H - kh + 1) for j in range(Wd - kw + 1)]
+    return np.array(rows, dtype=float)
+''',
         "rows in column-major position order (j before i)": '''
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -263,6 +280,29 @@ def conv2d_forward(x, W, b):
     Ho, Wo = H - kh + 1, Wd - kw + 1
     cols = sliding_window_view(x, (kh, kw), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3).reshape(N * Ho * Wo, -1)
     return (cols.astype(float) @ W.reshape(-1, F) + b).reshape(N, Ho, Wo, F)
+''',
+        "loops over output positions with np.tensordot (the naive version again)": '''
+def conv2d_forward(x, W, b):
+    N, H, Wd, C = x.shape
+    kh, kw, _, F = W.shape
+    Ho, Wo = H - kh + 1, Wd - kw + 1
+    out = np.empty((N, Ho, Wo, F), dtype=np.result_type(x, W))
+    for i in range(Ho):
+        for j in range(Wo):
+            out[:, i, j, :] = np.tensordot(x[:, i:i + kh, j:j + kw, :], W, axes=3) + b
+    return out
+''',
+        "loops over output rows, one matrix product per row": '''
+def conv2d_forward(x, W, b):
+    N, H, Wd, C = x.shape
+    kh, kw, _, F = W.shape
+    Ho, Wo = H - kh + 1, Wd - kw + 1
+    Wm = W.reshape(-1, F)
+    out = np.empty((N, Ho, Wo, F), dtype=np.result_type(x, W))
+    for i in range(Ho):
+        band = np.stack([x[:, i:i + kh, j:j + kw, :].reshape(N, -1) for j in range(Wo)], axis=1)
+        out[:, i] = band @ Wm + b
+    return out
 ''',
         "forgets the bias": '''
 from numpy.lib.stride_tricks import sliding_window_view
@@ -399,26 +439,26 @@ def maxpool_backward(dout, x, pool=2):
     },
     "rmsprop_step": {
         "epsilon outside the square root (PyTorch's form)": '''
-def rmsprop_step(param, grad, velocity, lr=0.001, rho=0.9, eps=1e-7):
-    velocity = rho * velocity + (1 - rho) * grad ** 2
-    return param - lr * grad / (np.sqrt(velocity) + eps), velocity
+def rmsprop_step(w, g, velocity, learning_rate=0.001, rho=0.9, epsilon=1e-07):
+    velocity = rho * velocity + (1 - rho) * g ** 2
+    return w - learning_rate * g / (np.sqrt(velocity) + epsilon), velocity
 ''',
         "rho and 1 - rho swapped": '''
-def rmsprop_step(param, grad, velocity, lr=0.001, rho=0.9, eps=1e-7):
-    velocity = (1 - rho) * velocity + rho * grad ** 2
-    return param - lr * grad / np.sqrt(velocity + eps), velocity
+def rmsprop_step(w, g, velocity, learning_rate=0.001, rho=0.9, epsilon=1e-07):
+    velocity = (1 - rho) * velocity + rho * g ** 2
+    return w - learning_rate * g / np.sqrt(velocity + epsilon), velocity
 ''',
         "updates the arrays in place": '''
-def rmsprop_step(param, grad, velocity, lr=0.001, rho=0.9, eps=1e-7):
+def rmsprop_step(w, g, velocity, learning_rate=0.001, rho=0.9, epsilon=1e-07):
     velocity *= rho
-    velocity += (1 - rho) * grad ** 2
-    param -= lr * grad / np.sqrt(velocity + eps)
-    return param, velocity
+    velocity += (1 - rho) * g ** 2
+    w -= learning_rate * g / np.sqrt(velocity + epsilon)
+    return w, velocity
 ''',
         "steps with the old velocity": '''
-def rmsprop_step(param, grad, velocity, lr=0.001, rho=0.9, eps=1e-7):
-    new_velocity = rho * velocity + (1 - rho) * grad ** 2
-    return param - lr * grad / np.sqrt(velocity + eps), new_velocity
+def rmsprop_step(w, g, velocity, learning_rate=0.001, rho=0.9, epsilon=1e-07):
+    new_velocity = rho * velocity + (1 - rho) * g ** 2
+    return w - learning_rate * g / np.sqrt(velocity + epsilon), new_velocity
 ''',
     },
 }
