@@ -1,14 +1,88 @@
 """Chapter 07 (MNIST MLP): alternative correct answers and typical mistakes, per exercise."""
 
 ALTERNATIVES = {
-    "one_hot": [
+    "validation_split": [
         '''
-def one_hot(y, num_classes):
-    return (np.asarray(y)[:, None] == np.arange(num_classes)).astype(np.float32)
+def validation_split(x, y, val_fraction):
+    # np.split cuts with basic slicing: the pieces are views
+    cut = int(len(x) * (1 - val_fraction))
+    x_fit, x_val = np.split(x, [cut])
+    y_fit, y_val = np.split(y, [cut])
+    return x_fit, y_fit, x_val, y_val
 ''',
         '''
-def one_hot(y, num_classes):
-    return np.eye(num_classes, dtype=np.float32)[y]
+def validation_split(x, y, val_fraction):
+    n = x.shape[0]
+    keep = slice(0, math.floor(n * (1.0 - val_fraction)))
+    rest = slice(keep.stop, n)
+    return x[keep], y[keep], x[rest], y[rest]
+''',
+    ],
+    "bootstrap_ci": [
+        '''
+def bootstrap_ci(values, n_boot, rng, level=0.95):
+    # chunks of resamples at once, rng.choice instead of rng.integers, np.percentile in percent
+    v = np.asarray(values, dtype=float)
+    means = []
+    for start in range(0, n_boot, 250):
+        k = min(250, n_boot - start)
+        means.append(rng.choice(v, size=(k, len(v)), replace=True).mean(axis=1))
+    means = np.concatenate(means)
+    alpha = 100 * (1 - level) / 2
+    return float(np.percentile(means, alpha)), float(np.percentile(means, 100 - alpha))
+''',
+        '''
+def bootstrap_ci(values, n_boot, rng, level=0.95):
+    # resampled means as counts: a multinomial draw of how often each example is picked
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot)
+    means = counts @ v / n
+    means.sort()
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return (float(lo), float(hi))
+''',
+    ],
+    "top_k_accuracy": [
+        '''
+def top_k_accuracy(probs, labels, k):
+    # the k-th largest score per row; a label is in when its score reaches it (ties count in)
+    kth = np.sort(probs, axis=1)[:, -k]
+    true = np.take_along_axis(probs, np.asarray(labels, dtype=np.intp)[:, None], axis=1)[:, 0]
+    return float(np.count_nonzero(true >= kth) / len(true))
+''',
+        '''
+def top_k_accuracy(probs, labels, k):
+    hits = 0
+    for row, label in zip(probs, labels):
+        if sum(1 for s in row if s > row[label]) < k:
+            hits += 1
+    return hits / len(labels)
+''',
+    ],
+    "predict_with_threshold": [
+        '''
+def predict_with_threshold(probs, k, threshold):
+    rest = np.delete(probs, k, axis=1)            # a copy without column k
+    best = rest.argmax(axis=1)
+    best = best + (best >= k)                      # back to the original class numbers
+    out = best.copy()
+    out[probs[:, k] >= threshold] = k
+    return out
+''',
+        '''
+def predict_with_threshold(probs, k, threshold):
+    preds = []
+    for row in probs:
+        if row[k] >= threshold:
+            preds.append(k)
+        else:
+            best, best_score = None, None
+            for c, score in enumerate(row):
+                if c != k and (best_score is None or score > best_score):
+                    best, best_score = c, score
+            preds.append(best)
+    return np.array(preds, dtype=np.int64)
 ''',
     ],
     "forward": [
@@ -29,104 +103,6 @@ def forward(params, x):
     m = np.max(z, axis=1, keepdims=True)
     logp = z - m - np.log(np.sum(np.exp(z - m), axis=1, keepdims=True))
     return h, np.exp(logp)
-''',
-    ],
-    "backward": [
-        '''
-def backward(params, x, h, p, y):
-    n = len(y)
-    y_onehot = np.zeros_like(p)
-    for i in range(n):
-        y_onehot[i, y[i]] = 1.0
-    dz2 = (p - y_onehot) / n
-    grads = {}
-    grads["W2"] = np.dot(h.T, dz2)
-    grads["b2"] = np.sum(dz2, axis=0)
-    dh = np.dot(dz2, params["W2"].T)
-    dh[h <= 0] = 0.0
-    grads["W1"] = np.dot(x.T, dh)
-    grads["b1"] = np.sum(dh, axis=0)
-    return grads
-''',
-        '''
-def backward(params, x, h, p, y):
-    n = x.shape[0]
-    dz = (p - (np.arange(p.shape[1]) == np.asarray(y)[:, None])) / n
-    dh = np.where(h > 0, dz @ params["W2"].T, 0.0)
-    return {"W1": np.einsum("ni,nj->ij", x, dh), "b1": dh.mean(axis=0) * n,
-            "W2": np.einsum("ni,nj->ij", h, dz), "b2": np.ones(n) @ dz}
-''',
-    ],
-    "adam_step": [
-        '''
-def adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
-    # the Adam paper's form: bias-corrected moments, eps added to sqrt(v_hat)
-    m_new = beta1 * m + (1 - beta1) * g
-    v_new = beta2 * v + (1 - beta2) * g ** 2
-    m_hat = m_new / (1 - beta1 ** t)
-    v_hat = v_new / (1 - beta2 ** t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new
-''',
-        '''
-def adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
-    w, m, v = w.copy(), m.copy(), v.copy()
-    m += (g - m) * (1 - beta1)          # Keras writes it this way
-    v += (g * g - v) * (1 - beta2)
-    alpha = lr * np.sqrt(1 - np.power(beta2, t)) / (1 - np.power(beta1, t))
-    w -= alpha * m / (np.sqrt(v) + eps)
-    return w, m, v
-''',
-    ],
-    "train_epoch": [
-        '''
-from tqdm import tqdm
-
-
-def train_epoch(params, x, y, batch_size, rng, step_fn, progress=False):
-    idx = np.arange(len(x))
-    rng.shuffle(idx)                    # the same permutation as rng.permutation(len(x))
-    n_batches = -(-len(x) // batch_size)
-    losses = np.zeros(n_batches)
-    bar = tqdm(total=n_batches, disable=not progress)
-    for j in range(n_batches):
-        b = idx[j * batch_size:(j + 1) * batch_size]
-        params, losses[j] = step_fn(params, x[b], y[b])
-        bar.update(1)
-    bar.close()
-    return params, losses
-''',
-        '''
-def train_epoch(params, x, y, batch_size, rng, step_fn, progress=False):
-    order = rng.permutation(len(x))
-    xs, ys = x[order], y[order]
-    losses = []
-    start = 0
-    while start < len(xs):
-        params, loss = step_fn(params, xs[start:start + batch_size], ys[start:start + batch_size])
-        losses.append(loss)
-        start += batch_size
-    return params, np.asarray(losses, dtype=float)
-''',
-    ],
-    "confusion_matrix": [
-        '''
-def confusion_matrix(y_true, y_pred, num_classes):
-    cm = np.zeros((num_classes, num_classes), dtype=int)
-    for t, p in zip(y_true, y_pred):
-        cm[int(t), int(p)] += 1
-    return cm
-''',
-        '''
-def confusion_matrix(y_true, y_pred, num_classes):
-    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(cm, (np.asarray(y_true, dtype=np.intp), np.asarray(y_pred, dtype=np.intp)), 1)
-    return cm
-''',
-        '''
-def confusion_matrix(y_true, y_pred, num_classes):
-    edges = np.arange(num_classes + 1) - 0.5
-    counts, _, _ = np.histogram2d(y_true, y_pred, bins=[edges, edges])
-    return counts.astype(np.int64)
 ''',
     ],
     "precision_recall_f1": [
@@ -167,6 +143,13 @@ def precision_recall_f1(cm):
     "weighted_cross_entropy": [
         '''
 def weighted_cross_entropy(p, y, class_weight=None):
+    # scipy's log of the clipped picks, weights via np.take
+    p_true = np.maximum(np.take_along_axis(np.asarray(p), np.asarray(y)[:, None], axis=1)[:, 0], 1e-7)
+    w = 1.0 if class_weight is None else np.take(class_weight, y)
+    return float(np.average(-np.log(p_true) * w))
+''',
+        '''
+def weighted_cross_entropy(p, y, class_weight=None):
     total = 0.0
     for i, label in enumerate(y):
         w = 1.0 if class_weight is None else class_weight[label]
@@ -186,26 +169,122 @@ def weighted_cross_entropy(p, y, class_weight=None):
 }
 
 MISTAKES = {
-    "one_hot": {
-        "float64 instead of float32": '''
-def one_hot(y, num_classes):
-    return np.eye(num_classes)[y]
+    "validation_split": {
+        "copies instead of views (fancy indexing)": '''
+def validation_split(x, y, val_fraction):
+    n_fit = math.floor(len(x) * (1 - val_fraction))
+    fit, val = np.arange(n_fit), np.arange(n_fit, len(x))
+    return x[fit], y[fit], x[val], y[val]
 ''',
-        "number of classes from the data": '''
-def one_hot(y, num_classes):
-    y = np.asarray(y)
-    out = np.zeros((len(y), y.max() + 1), dtype=np.float32)
-    out[np.arange(len(y)), y] = 1
-    return out
+        "validation rows taken from the front": '''
+def validation_split(x, y, val_fraction):
+    n_val = len(x) - math.floor(len(x) * (1 - val_fraction))
+    return x[n_val:], y[n_val:], x[:n_val], y[:n_val]
 ''',
-        "transposed (classes x examples)": '''
-def one_hot(y, num_classes):
-    out = np.zeros((num_classes, len(y)), dtype=np.float32)
-    out[y, np.arange(len(y))] = 1
-    return out
+        "validation size rounded down (int(N * val_fraction))": '''
+def validation_split(x, y, val_fraction):
+    n_val = int(len(x) * val_fraction)
+    return x[:len(x) - n_val], y[:len(y) - n_val], x[len(x) - n_val:], y[len(y) - n_val:]
+''',
+        "shuffles before splitting": '''
+def validation_split(x, y, val_fraction):
+    order = np.random.default_rng(0).permutation(len(x))
+    n_fit = math.floor(len(x) * (1 - val_fraction))
+    return x[order[:n_fit]], y[order[:n_fit]], x[order[n_fit:]], y[order[n_fit:]]
+''',
+    },
+    "bootstrap_ci": {
+        "resamples without replacement (a permutation)": '''
+def bootstrap_ci(values, n_boot, rng, level=0.95):
+    v = np.asarray(values, dtype=float)
+    means = np.array([v[rng.permutation(len(v))].mean() for _ in range(n_boot)])
+    return float(np.quantile(means, (1 - level) / 2)), float(np.quantile(means, (1 + level) / 2))
+''',
+        "quantiles of the values, not of the resampled means": '''
+def bootstrap_ci(values, n_boot, rng, level=0.95):
+    v = np.asarray(values, dtype=float)
+    sample = v[rng.integers(0, len(v), len(v))]
+    return float(np.quantile(sample, (1 - level) / 2)), float(np.quantile(sample, (1 + level) / 2))
+''',
+        "always the 90% interval (level ignored)": '''
+def bootstrap_ci(values, n_boot, rng, level=0.95):
+    v = np.asarray(values, dtype=float)
+    means = np.array([v[rng.integers(0, len(v), len(v))].mean() for _ in range(n_boot)])
+    return float(np.percentile(means, 5)), float(np.percentile(means, 95))
+''',
+        "one resample reused n_boot times": '''
+def bootstrap_ci(values, n_boot, rng, level=0.95):
+    v = np.asarray(values, dtype=float)
+    idx = rng.integers(0, len(v), len(v))
+    means = np.array([v[idx].mean() for _ in range(n_boot)])
+    return float(np.quantile(means, (1 - level) / 2)), float(np.quantile(means, (1 + level) / 2))
+''',
+        "mean +/- 1.96 standard errors, no resampling": '''
+def bootstrap_ci(values, n_boot, rng, level=0.95):
+    v = np.asarray(values, dtype=float)
+    se = v.std() / np.sqrt(len(v))
+    return float(v.mean() - 1.96 * se), float(v.mean() + 1.96 * se)
+''',
+    },
+    "top_k_accuracy": {
+        "the k lowest scores (argsort is ascending)": '''
+def top_k_accuracy(probs, labels, k):
+    top = np.argsort(probs, axis=1)[:, :k]
+    return float(np.mean(np.any(top == np.asarray(labels)[:, None], axis=1)))
+''',
+        "ties counted against the label (argsort)": '''
+def top_k_accuracy(probs, labels, k):
+    top = np.argsort(probs, axis=1)[:, -k:]
+    return float(np.mean(np.any(top == np.asarray(labels)[:, None], axis=1)))
+''',
+        "off by one (<= k classes higher)": '''
+def top_k_accuracy(probs, labels, k):
+    true = probs[np.arange(len(labels)), labels]
+    return float(np.mean((probs > true[:, None]).sum(axis=1) <= k))
+''',
+        "a count instead of a fraction": '''
+def top_k_accuracy(probs, labels, k):
+    true = probs[np.arange(len(labels)), labels]
+    return float(np.sum((probs > true[:, None]).sum(axis=1) < k))
+''',
+    },
+    "predict_with_threshold": {
+        "> instead of >=": '''
+def predict_with_threshold(probs, k, threshold):
+    others = np.array(probs, dtype=float)
+    others[:, k] = -np.inf
+    return np.where(probs[:, k] > threshold, k, others.argmax(axis=1))
+''',
+        "plain argmax below the threshold (k can still win)": '''
+def predict_with_threshold(probs, k, threshold):
+    return np.where(probs[:, k] >= threshold, k, probs.argmax(axis=1))
+''',
+        "changes probs in place": '''
+def predict_with_threshold(probs, k, threshold):
+    mask = probs[:, k] >= threshold
+    probs[:, k] = -1.0
+    return np.where(mask, k, probs.argmax(axis=1))
+''',
+        "returns a boolean mask": '''
+def predict_with_threshold(probs, k, threshold):
+    return probs[:, k] >= threshold
 ''',
     },
     "forward": {
+        "clips the logits to +/-100": '''
+def forward(params, x):
+    h = np.maximum(x @ params["W1"] + params["b1"], 0)
+    z = np.clip(h @ params["W2"] + params["b2"], -100, 100)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return h, e / e.sum(axis=1, keepdims=True)
+''',
+        "a float64 array in the ReLU upcasts float32": '''
+def forward(params, x):
+    h = np.maximum(x @ params["W1"] + params["b1"], np.zeros(1))
+    z = h @ params["W2"] + params["b2"]
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return h, e / e.sum(axis=1, keepdims=True)
+''',
         "softmax over the batch axis": '''
 def forward(params, x):
     h = np.maximum(x @ params["W1"] + params["b1"], 0)
@@ -233,148 +312,6 @@ def forward(params, x):
     z = h @ params["W2"] + params["b2"]
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return h, e / e.sum(axis=1, keepdims=True)
-''',
-    },
-    "backward": {
-        "missing 1/N": '''
-def backward(params, x, h, p, y):
-    dz = p.copy()
-    dz[np.arange(len(y)), y] -= 1
-    dh = (dz @ params["W2"].T) * (h > 0)
-    return {"W1": x.T @ dh, "b1": dh.sum(axis=0), "W2": h.T @ dz, "b2": dz.sum(axis=0)}
-''',
-        "no ReLU mask": '''
-def backward(params, x, h, p, y):
-    n = len(y)
-    dz = p.copy()
-    dz[np.arange(n), y] -= 1
-    dz /= n
-    dh = dz @ params["W2"].T
-    return {"W1": x.T @ dh, "b1": dh.sum(axis=0), "W2": h.T @ dz, "b2": dz.sum(axis=0)}
-''',
-        "changes p in place": '''
-def backward(params, x, h, p, y):
-    n = len(y)
-    p[np.arange(n), y] -= 1
-    dz = p / n
-    dh = (dz @ params["W2"].T) * (h > 0)
-    return {"W1": x.T @ dh, "b1": dh.sum(axis=0), "W2": h.T @ dz, "b2": dz.sum(axis=0)}
-''',
-        "bias gradients summed over the wrong axis": '''
-def backward(params, x, h, p, y):
-    n = len(y)
-    dz = p.copy()
-    dz[np.arange(n), y] -= 1
-    dz /= n
-    dh = (dz @ params["W2"].T) * (h > 0)
-    return {"W1": x.T @ dh, "b1": dh.sum(axis=1), "W2": h.T @ dz, "b2": dz.sum(axis=1)}
-''',
-    },
-    "adam_step": {
-        "no bias correction": '''
-def adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    return w - lr * m / (np.sqrt(v) + eps), m, v
-''',
-        "bias correction with t + 1": '''
-def adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    lr_t = lr * (1 - beta2 ** (t + 1)) ** 0.5 / (1 - beta1 ** (t + 1))
-    return w - lr_t * m / (np.sqrt(v) + eps), m, v
-''',
-        "updates the arrays in place": '''
-def adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
-    m *= beta1
-    m += (1 - beta1) * g
-    v *= beta2
-    v += (1 - beta2) * g * g
-    w -= lr * (1 - beta2 ** t) ** 0.5 / (1 - beta1 ** t) * m / (np.sqrt(v) + eps)
-    return w, m, v
-''',
-        "forgets the square root": '''
-def adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    lr_t = lr * (1 - beta2 ** t) / (1 - beta1 ** t)
-    return w - lr_t * m / (v + eps), m, v
-''',
-    },
-    "train_epoch": {
-        "drops the last partial batch": '''
-def train_epoch(params, x, y, batch_size, rng, step_fn, progress=False):
-    order = rng.permutation(len(x))
-    losses = []
-    for j in range(len(x) // batch_size):
-        idx = order[j * batch_size:(j + 1) * batch_size]
-        params, loss = step_fn(params, x[idx], y[idx])
-        losses.append(loss)
-    return params, np.array(losses)
-''',
-        "does not shuffle": '''
-def train_epoch(params, x, y, batch_size, rng, step_fn, progress=False):
-    losses = []
-    for start in range(0, len(x), batch_size):
-        params, loss = step_fn(params, x[start:start + batch_size], y[start:start + batch_size])
-        losses.append(loss)
-    return params, np.array(losses)
-''',
-        "does not pass the updated parameters on": '''
-def train_epoch(params, x, y, batch_size, rng, step_fn, progress=False):
-    order = rng.permutation(len(x))
-    losses = []
-    for start in range(0, len(x), batch_size):
-        idx = order[start:start + batch_size]
-        new_params, loss = step_fn(params, x[idx], y[idx])
-        losses.append(loss)
-    return new_params, np.array(losses)
-''',
-        "shuffles x and y in place": '''
-def train_epoch(params, x, y, batch_size, rng, step_fn, progress=False):
-    order = rng.permutation(len(x))
-    x[:] = x[order]
-    y[:] = y[order]
-    losses = []
-    for start in range(0, len(x), batch_size):
-        params, loss = step_fn(params, x[start:start + batch_size], y[start:start + batch_size])
-        losses.append(loss)
-    return params, np.array(losses)
-''',
-        "a new permutation for every batch": '''
-def train_epoch(params, x, y, batch_size, rng, step_fn, progress=False):
-    losses = []
-    for start in range(0, len(x), batch_size):
-        idx = rng.permutation(len(x))[start:start + batch_size]
-        params, loss = step_fn(params, x[idx], y[idx])
-        losses.append(loss)
-    return params, np.array(losses)
-''',
-    },
-    "confusion_matrix": {
-        "fancy-index += counts repeated pairs once": '''
-def confusion_matrix(y_true, y_pred, num_classes):
-    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
-    cm[y_true, y_pred] += 1
-    return cm
-''',
-        "transposed (rows = predicted)": '''
-def confusion_matrix(y_true, y_pred, num_classes):
-    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(cm, (y_pred, y_true), 1)
-    return cm
-''',
-        "counts in uint8 (wrap around at 256)": '''
-def confusion_matrix(y_true, y_pred, num_classes):
-    cm = np.zeros((num_classes, num_classes), dtype=np.uint8)
-    np.add.at(cm, (y_true, y_pred), 1)
-    return cm
-''',
-        "float counts": '''
-def confusion_matrix(y_true, y_pred, num_classes):
-    cm = np.zeros((num_classes, num_classes))
-    np.add.at(cm, (y_true.astype(int), y_pred.astype(int)), 1)
-    return cm
 ''',
     },
     "precision_recall_f1": {
