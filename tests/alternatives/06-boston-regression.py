@@ -95,21 +95,31 @@ def mlp_backward(X, y, params):
     ],
     "adam_step": [
         '''
-def adam_step(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-7):
-    # the paper's Algorithm 1: bias-corrected moments, eps added to sqrt(v_hat)
-    m = beta1 * m + (1 - beta1) * grad
-    v = beta2 * v + (1 - beta2) * np.square(grad)
-    m_hat = m / (1 - beta1 ** t)
-    v_hat = v / (1 - beta2 ** t)
-    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+def adam_step(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07):
+    # work on copies, then update them in place
+    w, m, v = w.copy(), m.copy(), v.copy()
+    m += (g - m) * (1 - beta_1)
+    v += (g * g - v) * (1 - beta_2)
+    w -= learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t) * m / (np.sqrt(v) + epsilon)
+    return w, m, v
 ''',
         '''
-def adam_step(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-7):
-    theta, m, v = theta.copy(), m.copy(), v.copy()
-    m += (grad - m) * (1 - beta1)
-    v += (grad * grad - v) * (1 - beta2)
-    theta -= lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t) * m / (np.sqrt(v) + eps)
-    return theta, m, v
+def adam_step(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07):
+    # the paper's bias-corrected moments, with Keras' epsilon moved to where it belongs:
+    # sqrt(v) + eps  ==  sqrt(1 - beta_2**t) * (sqrt(v_hat) + eps / sqrt(1 - beta_2**t))
+    m_new = beta_1 * m + (1 - beta_1) * g
+    v_new = beta_2 * v + (1 - beta_2) * np.square(g)
+    m_hat = m_new / (1 - beta_1 ** t)
+    v_hat = v_new / (1 - beta_2 ** t)
+    return w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon / np.sqrt(1 - beta_2 ** t)), m_new, v_new
+''',
+        '''
+import math
+def adam_step(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07):
+    m2 = np.add(np.multiply(beta_1, m), np.multiply(1 - beta_1, g))
+    v2 = np.add(np.multiply(beta_2, v), np.multiply(1 - beta_2, np.power(g, 2)))
+    step = learning_rate * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    return np.subtract(w, step * m2 / (np.sqrt(v2) + epsilon)), m2, v2
 ''',
     ],
     "kfold_indices": [
@@ -315,33 +325,61 @@ def mlp_backward(X, y, params):
     },
     "adam_step": {
         "no bias correction": '''
-def adam_step(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-7):
-    m = beta1 * m + (1 - beta1) * grad
-    v = beta2 * v + (1 - beta2) * grad ** 2
-    return theta - lr * m / (np.sqrt(v) + eps), m, v
+def adam_step(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g ** 2
+    return w - learning_rate * m / (np.sqrt(v) + epsilon), m, v
 ''',
-        "updates m, v and theta in place": '''
-def adam_step(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-7):
-    m *= beta1
-    m += (1 - beta1) * grad
-    v *= beta2
-    v += (1 - beta2) * grad ** 2
-    theta -= lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t) * m / (np.sqrt(v) + eps)
-    return theta, m, v
+        "updates m, v and w in place": '''
+def adam_step(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07):
+    m *= beta_1
+    m += (1 - beta_1) * g
+    v *= beta_2
+    v += (1 - beta_2) * g ** 2
+    w -= learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t) * m / (np.sqrt(v) + epsilon)
+    return w, m, v
 ''',
         "second moment of the gradient, not of its square": '''
-def adam_step(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-7):
-    m = beta1 * m + (1 - beta1) * grad
-    v = beta2 * v + (1 - beta2) * np.abs(grad)
-    alpha = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
-    return theta - alpha * m / (np.sqrt(v) + eps), m, v
+def adam_step(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * np.abs(g)
+    alpha = learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    return w - alpha * m / (np.sqrt(v) + epsilon), m, v
 ''',
         "ignores the beta arguments (hard-coded defaults)": '''
-def adam_step(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-7):
-    m = 0.9 * m + 0.1 * grad
-    v = 0.999 * v + 0.001 * grad ** 2
-    alpha = lr * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
-    return theta - alpha * m / (np.sqrt(v) + eps), m, v
+def adam_step(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07):
+    m = 0.9 * m + 0.1 * g
+    v = 0.999 * v + 0.001 * g ** 2
+    alpha = learning_rate * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+    return w - alpha * m / (np.sqrt(v) + epsilon), m, v
+''',
+        "epsilon added to sqrt(v_hat) (the paper's Algorithm 1), not to sqrt(v) as in Keras": '''
+def adam_step(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g ** 2
+    m_hat, v_hat = m / (1 - beta_1 ** t), v / (1 - beta_2 ** t)
+    return w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), m, v
+''',
+        "epsilon inside the square root": '''
+def adam_step(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g ** 2
+    alpha = learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    return w - alpha * m / np.sqrt(v + epsilon), m, v
+''',
+        "no default learning rate (Keras' 0.001)": '''
+def adam_step(w, g, m, v, t, learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-07):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g ** 2
+    alpha = learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    return w - alpha * m / (np.sqrt(v) + epsilon), m, v
+''',
+        "old keyword names (lr, beta1, beta2, eps) instead of Keras' names": '''
+def adam_step(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-07):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g ** 2
+    alpha = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+    return w - alpha * m / (np.sqrt(v) + eps), m, v
 ''',
     },
     "kfold_indices": {
