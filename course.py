@@ -9,6 +9,8 @@ For learners, without activating anything:
     python3 course.py check 01   run chapter 01's tests on your notebook and say which exercises fail
     python3 course.py reset 01   put a fresh copy of chapter 01 in place (yours is kept as a dated backup)
 
+The Chinese edition (中文版, chapters/zh/): add --zh, e.g. ``python3 course.py check 01 --zh``.
+
 Both first make (or refresh) a virtual environment in .venv/ with the exact versions pinned in
 requirements.txt. Extra arguments go to JupyterLab or to pytest, e.g.
 ``python3 course.py lab --no-browser --port 8890`` or ``python3 course.py test -k grading``.
@@ -97,18 +99,30 @@ def test(extra: list[str]) -> int:
     return run(cmd, {"DLCOURSE_FAST": "0" if full else "1"})
 
 
+def _chapter_args(extra: list[str]) -> list[str] | None:
+    """CHAPTER, optionally with --zh (the Chinese edition, 中文版): `check 01`, `check 01 --zh`, `check zh/01`."""
+    rest = [a for a in extra if a != "--zh"]
+    if len(rest) != 1:
+        return None
+    return rest + (["--zh"] if "--zh" in extra else [])
+
+
 def check(extra: list[str]) -> int:
-    if len(extra) != 1:
-        print("usage: python3 course.py check CHAPTER   (for example: python3 course.py check 01)")
+    args = _chapter_args(extra)
+    if args is None:
+        print("usage: python3 course.py check CHAPTER [--zh]   (for example: python3 course.py check 01; "
+              "中文版: python3 course.py check 01 --zh)")
         return 2
-    return run([str(PY), "-m", "dlcourse", "check", extra[0]])
+    return run([str(PY), "-m", "dlcourse", "check", *args])
 
 
 def reset(extra: list[str]) -> int:
-    if len(extra) != 1:
-        print("usage: python3 course.py reset CHAPTER   (for example: python3 course.py reset 01)")
+    args = _chapter_args(extra)
+    if args is None:
+        print("usage: python3 course.py reset CHAPTER [--zh]   (for example: python3 course.py reset 01; "
+              "中文版: python3 course.py reset 01 --zh)")
         return 2
-    return run([str(PY), "-m", "dlcourse", "reset", extra[0]])
+    return run([str(PY), "-m", "dlcourse", "reset", *args])
 
 
 def main(argv: list[str]) -> int:

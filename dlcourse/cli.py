@@ -22,18 +22,29 @@ from pathlib import Path
 
 import nbformat
 
-from .course import ROOT, CourseError, chapter_ids, generate_release, release_differences, resolve_chapter
+from .course import (ROOT, CourseError, chapter_ids, generate_release, release_differences, resolve_chapter,
+                     translation_report)
+from .i18n import LANGUAGES
 
 
 def cmd_release(args) -> int:
     if args.check:
         diffs = release_differences()
+        stale = translation_report()
         if diffs:
             print("chapters/ is not what nbgrader generates from solutions/ now:")
             print("\n".join("  " + d for d in diffs))
             print("Run `python -m dlcourse release` and commit chapters/.")
+        if stale:
+            print("Translations that do not follow the English chapter now (the release ships the English text "
+                  "in their place):")
+            print("\n".join("  " + d for d in stale))
+            print("Update them in solutions/NN-slug/<lang>.yml (`python -m dlcourse translations NN` shows the "
+                  "English), then `python -m dlcourse translations NN --stamp CELL` and `python -m dlcourse release NN`.")
+        if diffs or stale:
             return 1
-        print(f"chapters/ is in step with solutions/ ({len(chapter_ids())} chapters).")
+        print(f"chapters/ is in step with solutions/ ({len(chapter_ids())} chapters; "
+              f"translations follow the English).")
         return 0
     if args.chapters:
         only = [resolve_chapter(c) for c in args.chapters]
@@ -45,14 +56,34 @@ def cmd_release(args) -> int:
     return 0
 
 
-def _notebook_path(target: str) -> Path:
+def _edition(target: str, lang: str | None) -> tuple[str, str | None]:
+    """``zh/01`` or ``01 --zh``: the chapter and the edition's language (None: English)."""
+    head, _, rest = target.strip().strip("/").partition("/")
+    if head in LANGUAGES and rest:
+        return rest, head
+    return target, lang
+
+
+def _release_rel(cid: str, lang: str | None) -> str:
+    if lang:
+        from .i18n import editions
+
+        if lang not in editions(ROOT, cid):
+            have = [c for c in chapter_ids() if lang in editions(ROOT, c)]
+            raise CourseError(f"{cid} has no {LANGUAGES[lang]} ({lang}) edition yet; the chapters that have one: "
+                              f"{', '.join(have) or '(none)'}.")
+    return f"chapters/{lang}/{cid}/{cid}.ipynb" if lang else f"chapters/{cid}/{cid}.ipynb"
+
+
+def _notebook_path(target: str, lang: str | None = None) -> Path:
     path = Path(target)
     if path.suffix == ".ipynb":
         if not path.is_file():
             raise CourseError(f"notebook {path} does not exist.")
         return path
+    target, lang = _edition(target, lang)
     cid = resolve_chapter(target)
-    path = ROOT / "chapters" / cid / f"{cid}.ipynb"
+    path = ROOT / _release_rel(cid, lang)
     if not path.is_file():
         raise CourseError(f"{path} is missing: run `python -m dlcourse release` to regenerate chapters/.")
     return path
@@ -127,13 +158,43 @@ def exercise_of(grade_id: str, exercises: list[str]) -> str:
     return max((e for e in exercises if name == e or name.startswith(e + "-")), key=len, default=name)
 
 
+# What `check` says, in the learner's edition (the test messages themselves are one source, in English).
+CHECK_TEXT = {
+    "en": {
+        "checking": "Checking {path} (this runs the whole notebook, a minute or two) ...",
+        "changed": "Some test cells were changed or deleted. Put them back as they were (copy them from a fresh "
+                   "copy: `python3 course.py reset {reset}` keeps yours as a backup) and check again.",
+        "all": "All tests passed: {names}. (Hidden tests run when the chapter is graded.)",
+        "failing": "{n} of {m} exercises need work:",
+        "other": "  - a cell that is not a test (starting `{first}`) stopped with: {msg}",
+        "passed": "Passed: {names}.",
+    },
+    "zh": {
+        "checking": "正在检查 {path}（会从头到尾运行整个笔记本，需要一两分钟）……",
+        "changed": "有测试单元格被改动或删除了。请把它们恢复原样（可以从一份新副本里复制："
+                   "`python3 course.py reset {reset}` 会把你的笔记本留作备份），然后再检查一次。",
+        "all": "全部测试通过：{names}。（隐藏测试在评分时运行。）",
+        "failing": "{m} 个练习中有 {n} 个还需要修改（测试信息为英文，术语见 GLOSSARY.md）：",
+        "other": "  - 一个非测试单元格（开头是 `{first}`）运行出错：{msg}",
+        "passed": "已通过：{names}。",
+    },
+}
+
+
 def cmd_check(args) -> int:
-    path = _notebook_path(args.target)
-    print(f"Checking {path} (this runs the whole notebook, a minute or two) ...", flush=True)
+    from .i18n import edition_of
+
+    path = _notebook_path(args.target, "zh" if getattr(args, "zh", False) else None)
+    try:
+        lang = edition_of(nbformat.read(str(path), as_version=4))
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by validate_notebook below
+        lang = "en"
+    say = CHECK_TEXT.get(lang, CHECK_TEXT["en"])
+    reset = f"zh/{path.stem}" if lang == "zh" else path.stem
+    print(say["checking"].format(path=path), flush=True)
     results = validate_notebook(path)
     if results.get("type_changed") or results.get("changed"):
-        print("Some test cells were changed or deleted. Put them back as they were (copy them from a fresh "
-              f"copy: `python3 course.py reset {path.stem}` keeps yours as a backup) and check again.")
+        print(say["changed"].format(reset=reset))
         return 1
     nb = nbformat.read(str(path), as_version=4)
     grade_id = {c.source.strip(): c.metadata.get("nbgrader", {}).get("grade_id", "")
@@ -151,18 +212,18 @@ def cmd_check(args) -> int:
             first = item["source"].splitlines()[0] if item["source"] else "(empty cell)"
             other.append((first, _last_line(item.get("raw_error", ""))))
     done = [e for e in exercises if e not in failing]
+    sep = "、" if lang == "zh" else ", "
     if not failing and not other:
-        print(f"All tests passed: {', '.join(exercises) or 'every test cell'}. "
-              "(Hidden tests run when the chapter is graded.)")
+        print(say["all"].format(names=sep.join(exercises) or "every test cell"))
         return 0
     if failing:
-        print(f"{len(failing)} of {len(exercises)} exercises need work:")
+        print(say["failing"].format(n=len(failing), m=len(exercises)))
         for ex, msg in failing.items():
             print(f"  - {ex}: {msg[:400]}")
     for first, msg in other:
-        print(f"  - a cell that is not a test (starting `{first[:60]}`) stopped with: {msg[:300]}")
+        print(say["other"].format(first=first[:60], msg=msg[:300]))
     if done:
-        print(f"Passed: {', '.join(done)}.")
+        print(say["passed"].format(names=sep.join(done)))
     return 1
 
 
@@ -173,9 +234,10 @@ def cmd_reset(args) -> int:
     import subprocess
     import tempfile
 
-    cid = resolve_chapter(args.chapter)
-    path = ROOT / "chapters" / cid / f"{cid}.ipynb"
-    rel = f"chapters/{cid}/{cid}.ipynb"
+    target, lang = _edition(args.chapter, "zh" if getattr(args, "zh", False) else None)
+    cid = resolve_chapter(target)
+    rel = _release_rel(cid, lang)
+    path = ROOT / rel
     fresh = None
     try:  # the committed release (fast); else generate it again from solutions/
         proc = subprocess.run(["git", "-C", str(ROOT), "show", f"HEAD:{rel}"], capture_output=True, timeout=60)
@@ -185,22 +247,58 @@ def cmd_reset(args) -> int:
         pass
     if fresh is None:
         with tempfile.TemporaryDirectory() as tmp:
-            out = generate_release(Path(tmp) / "chapters", ROOT)
-            fresh = (out / cid / f"{cid}.ipynb").read_bytes()
+            out = generate_release(Path(tmp) / "chapters", ROOT, only=[cid])
+            fresh = (out.parent / rel).read_bytes()
+    zh = lang == "zh"
     if path.is_file() and path.read_bytes() == fresh:
-        print(f"{rel} is already a fresh copy: nothing to do.")
+        print(f"{rel} is already a fresh copy: nothing to do." + (f"\n{rel} 已经是一份新副本，无需重置。" if zh else ""))
         return 0
     if path.is_file():
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         backup = path.with_name(f"{cid}.backup-{stamp}.ipynb")
         shutil.copy2(path, backup)
-        print(f"Your notebook is kept as {backup.relative_to(ROOT)} (open it in JupyterLab to copy answers back).")
+        print(f"Your notebook is kept as {backup.relative_to(ROOT)} (open it in JupyterLab to copy answers back)."
+              + (f"\n你的笔记本已另存为 {backup.relative_to(ROOT)}（可在 JupyterLab 中打开，把答案复制回来）。" if zh else ""))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = path.with_suffix(".tmp")
     tmp_path.write_bytes(fresh)
     os.replace(tmp_path, path)
-    print(f"{rel} is a fresh copy of the chapter again.")
+    print(f"{rel} is a fresh copy of the chapter again." + (f"\n{rel} 已恢复为本章的新副本。" if zh else ""))
     return 0
+
+
+def cmd_translations(args) -> int:
+    """Translator: list a chapter's stale, missing and orphaned translated cells; --stamp marks cells done."""
+    from .i18n import glossary_problems, load_translation, save_translation, source_hash, translatable, translation_path
+    import nbformat as _nbf
+
+    cid = resolve_chapter(args.chapter)
+    path = translation_path(ROOT, cid, args.lang)
+    if not path.is_file():
+        raise CourseError(f"{cid} has no {args.lang} translation ({path.relative_to(ROOT)} does not exist).")
+    nb = _nbf.read(ROOT / "solutions" / cid / f"{cid}.ipynb", as_version=4)
+    if args.stamp:
+        data = load_translation(path)
+        english = {c.get("id"): c for c in nb.cells if translatable(c)}
+        for cell_id in args.stamp:
+            if cell_id not in english or cell_id not in (data.get("cells") or {}):
+                raise CourseError(f"cell {cell_id!r} is not a translated markdown cell of {cid}.")
+            data["cells"][cell_id]["en"] = source_hash(english[cell_id].source)
+        save_translation(path, data)
+        print(f"{path.relative_to(ROOT)}: {', '.join(args.stamp)} now follow the English. "
+              f"Run `python -m dlcourse release {cid[:2]}` to regenerate the release.")
+        return 0
+    from .i18n import translation_problems
+
+    problems = translation_problems(ROOT, cid, args.lang, nb) + glossary_problems(ROOT, cid, args.lang, nb)
+    if not problems:
+        print(f"{path.relative_to(ROOT)}: every cell follows the English and the glossary.")
+        return 0
+    for p in problems:
+        print(f"- {p}")
+        if p.english:
+            print("    English now:\n" + "\n".join("      " + ln for ln in p.english.splitlines()))
+    return 1
 
 
 def cmd_grade(args) -> int:
@@ -310,11 +408,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("chapters", nargs="*", help="regenerate only these chapters (default: all)")
     p.set_defaults(func=cmd_release)
     p = sub.add_parser("check", help="run a chapter's tests on your notebook (self-check)")
-    p.add_argument("target", help="chapter (01, 01-neuron) or path to a notebook")
+    p.add_argument("target", help="chapter (01, 01-neuron, zh/01) or path to a notebook")
+    p.add_argument("--zh", action="store_true", help="the Chinese edition (chapters/zh/...), 中文版")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("reset", help="put a fresh copy of a chapter in chapters/ (yours is kept as a dated backup)")
-    p.add_argument("chapter", help="chapter (01, 01-neuron)")
+    p.add_argument("chapter", help="chapter (01, 01-neuron, zh/01)")
+    p.add_argument("--zh", action="store_true", help="the Chinese edition (chapters/zh/...), 中文版")
     p.set_defaults(func=cmd_reset)
+    p = sub.add_parser("translations", help="translations of a chapter: which cells do not follow the English")
+    p.add_argument("chapter", help="chapter (01, 01-neuron)")
+    p.add_argument("--lang", default="zh", choices=sorted(LANGUAGES))
+    p.add_argument("--stamp", nargs="+", metavar="CELL", help="record that these cells' translations follow the "
+                                                               "English now (after updating them)")
+    p.set_defaults(func=cmd_translations)
     p = sub.add_parser("grade", help="autograde a chapter's submissions, write feedback and grades.csv")
     p.add_argument("chapter")
     p.add_argument("--submitted", help="folder of submissions, <student>/<chapter>/<chapter>.ipynb (default submitted/)")

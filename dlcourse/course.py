@@ -9,6 +9,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
+
+from .i18n import LANGUAGES, editions, translated_notebook
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_RE = re.compile(r"^\d\d-[a-z0-9-]+$")
 GLOSSARY = "GLOSSARY.md"
@@ -59,8 +63,10 @@ def make_course_copy(dest: Path, chapters: list[str], root: Path = ROOT) -> Path
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(root / "nbgrader_config.py", dest / "nbgrader_config.py")
     for cid in chapters:
+        # Translations (zh.yml, ...) are the release's input, not part of the chapter's folder.
         shutil.copytree(root / "solutions" / cid, dest / "solutions" / cid,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__",
+                                                      *(f"{lang}.yml" for lang in LANGUAGES)))
     return dest
 
 
@@ -68,16 +74,21 @@ def generate_release(out: Path, root: Path = ROOT, only: list[str] | None = None
     """Generate the student release of every chapter into ``out`` (a fresh folder) and return it.
 
     With ``only``, regenerate just those chapters' folders inside ``out`` and leave the rest alone.
+    A chapter with a translation (``solutions/NN-x/zh.yml``) is also released in that language,
+    into ``out/zh/NN-x/`` (see :mod:`dlcourse.i18n`).
     """
     if only:
         for cid in only:
             with tempfile.TemporaryDirectory(prefix="dlcourse-release-") as tmp:
                 fresh = _generate(Path(tmp) / "chapters", root, [cid])
-                dest, new = out / cid, out / f".{cid}.new"
-                shutil.rmtree(new, ignore_errors=True)
-                shutil.copytree(fresh / cid, new)
-                shutil.rmtree(dest, ignore_errors=True)
-                os.replace(new, dest)
+                for rel in [cid] + [f"{lang}/{cid}" for lang in editions(root, cid)]:
+                    dest, new = out / rel, out / f"{rel}.new"
+                    new = new.with_name("." + new.name)
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.rmtree(new, ignore_errors=True)
+                    shutil.copytree(fresh / rel, new)
+                    shutil.rmtree(dest, ignore_errors=True)
+                    os.replace(new, dest)
         return out
     ids = chapter_ids(root)
     if not ids:
@@ -99,6 +110,39 @@ def _generate(out: Path, root: Path, ids: list[str]) -> Path:
     glossary = root / "solutions" / GLOSSARY
     if glossary.is_file():
         shutil.copy2(glossary, out / GLOSSARY)
+    for cid in ids:
+        for lang in editions(root, cid):
+            _generate_edition(out / lang / cid, root, cid, lang)
+    return out
+
+
+def _generate_edition(dest: Path, root: Path, cid: str, lang: str) -> Path:
+    """The release of a chapter in another language: the translated solution notebook, through the
+    same ``nbgrader generate_assignment`` as the English one (same metadata, checksums, stubs)."""
+    nb, _problems = translated_notebook(root, cid, lang)  # stale cells ship in English, never stale
+    with tempfile.TemporaryDirectory(prefix="dlcourse-release-") as tmp:
+        course = make_course_copy(Path(tmp), [cid], root)
+        nbformat.write(nb, course / "solutions" / cid / f"{cid}.ipynb")
+        env = {"DLCOURSE_GRADEBOOK": "sqlite:///" + str(course / "release.db")}
+        proc = nbgrader(["generate_assignment", cid, "--force", "--log-level=WARN"], course, env=env)
+        if proc.returncode != 0:
+            raise CourseError(f"nbgrader could not generate the {lang} release of {cid}:\n{proc.stdout}{proc.stderr}")
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(course / "chapters" / cid, dest)
+    return dest
+
+
+def translation_report(root: Path = ROOT) -> list[str]:
+    """Every translated cell that does not follow the English now, or breaks the glossary."""
+    from .i18n import glossary_problems, translation_problems
+
+    out = []
+    for cid in chapter_ids(root):
+        for lang in editions(root, cid):
+            out += [f"{cid} ({lang}): {p}" for p in translation_problems(root, cid, lang)]
+            out += [f"{cid} ({lang}): {p}" for p in glossary_problems(root, cid, lang)]
     return out
 
 

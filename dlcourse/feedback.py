@@ -5,7 +5,8 @@
   offline, shows raw LaTeX. A formula the converter cannot read stays as LaTeX in ``<code>``.
 - :class:`NameTestCells` records which exercise each test cell grades, for the course's feedback
   template (``dlcourse/templates/dlcourse-feedback``), which shows "Test of `sigmoid`" where
-  nbgrader's shows "Test cell".
+  nbgrader's shows "Test cell", and the learner's edition (English or 中文, :func:`dlcourse.i18n.edition_of`),
+  in which the template writes its own labels ("Score" / "得分", ...).
 
 ``FEEDBACK_CONFIG`` is what a course folder's ``nbgrader_config.py`` adds to use both.
 """
@@ -59,7 +60,12 @@ class NameTestCells(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         exercises = [c.metadata["nbgrader"]["grade_id"][3:] for c in nb.cells
                      if c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "").startswith("fn-")]
+        from .i18n import edition_of
+
+        lang = edition_of(nb)  # the feedback page's own labels follow the learner's edition
+        nb.metadata["dlcourse_lang"] = lang
         for cell in nb.cells:
+            cell.metadata["dlcourse_lang"] = lang
             gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
             if gid.startswith("test-"):
                 name = gid[5:]
