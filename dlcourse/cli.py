@@ -1,8 +1,10 @@
 """Command line of the course: ``python -m dlcourse COMMAND``.
 
-  release [--check] [CH..] regenerate chapters/ from solutions/ (or only check it is in step)
-  check CHAPTER|NOTEBOOK   learner self-check: run a notebook's tests, say which fail and why
-  reset CHAPTER            learner: fresh copy of a chapter in chapters/, theirs kept as a dated backup
+  release [--check] [CH..] regenerate chapters/ (and chapters/zh/) from solutions/ (or only check it is
+                           in step, and that every translation follows the English)
+  check CHAPTER|NOTEBOOK   learner self-check: run a notebook's tests, say which fail and why (--zh: 中文版)
+  reset CHAPTER            learner: fresh copy of a chapter in chapters/, theirs kept as a dated backup (--zh)
+  translations CHAPTER     translator: cells whose translation is stale or missing; --stamp CELL when updated
   grade CHAPTER            instructor: autograde submitted/, write feedback, export grades.csv
   bench [CHAPTER ...]      run the solution notebooks in fast and full mode (time, memory, figures),
                            then NumPy vs Keras training throughput and the matmul bound

@@ -276,3 +276,25 @@ def test_check_and_reset_of_the_chinese_edition_from_a_clean_clone(tmp_path):
                           text=True).stdout.strip() == ""
     proc = course("check", "03", "--zh")
     assert proc.returncode == 2 and "no 中文 (zh) edition yet" in proc.stderr, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("cid, lang", TRANSLATED, ids=IDS)
+def test_translated_hints_never_hand_over_the_solution(cid, lang):
+    """test_teaching.py's rule for hints, on the edition's hints (a translation must not add code)."""
+    from test_teaching import hint_give_aways
+
+    nb, _ = i18n.translated_notebook(ROOT, cid, lang)
+    assert hint_give_aways(nb) == []
+    hints = [c.source for c in nb.cells if c.cell_type == "markdown" and "<details>" in c.source]
+    assert hints and all("<summary>提示 " in h for h in hints), "hints are headed 提示 1 / 提示 2"
+
+
+def test_release_check_reports_a_stale_translation(course_copy):
+    """`python -m dlcourse release --check` lists translation_report's lines and exits 1 on any."""
+    from dlcourse.course import translation_report
+
+    root, cid = course_copy
+    assert translation_report(root) == []
+    _edit_english(root, cid, "c046", lambda s: s.replace("What you learned", "What you have learned"))
+    report = translation_report(root)
+    assert len(report) == 1 and "01-neuron (zh): stale: cell c046" in report[0], report
