@@ -15,6 +15,14 @@ from .seed import reuse_freed_memory, setup
 from .data import DatasetError, load_boston, load_mnist
 from .report import headline
 
+
+def check_button(path=None):
+    """A "Check my chapter" button: this chapter's tests on the saved notebook, one line per exercise."""
+    from .checkbutton import check_button as _check_button
+
+    _check_button(path)
+
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -27,4 +35,5 @@ __all__ = [
     "load_boston",
     "load_mnist",
     "headline",
+    "check_button",
 ]

@@ -350,10 +350,11 @@ def cmd_bench(args) -> int:
             failed += 1
         else:
             ra = res["ratios"]
-            print(f"wrote {out / 'throughput.md'} and throughput.json: MLP NumPy/Keras default "
-                  f"{ra['mlp_numpy_over_keras_default']}x, NumPy MLP {100 * ra['mlp_numpy_fraction_of_matmul']:.1f}% "
-                  f"of the matmul bound ({res['matmul_bound_gflops']} GFLOP/s), CNN Keras best/NumPy epoch time "
-                  f"{ra['cnn_keras_best_epoch_over_numpy_epoch']}x")
+            print(f"wrote {out / 'throughput.md'} and throughput.json. Keras' epoch time / NumPy's, median of "
+                  f"{res['setup']['rounds']} rounds (> 1: NumPy faster): MLP against Keras' default fit "
+                  f"{ra['mlp_numpy_over_keras_default']}x, CNN against Keras at its best {ra['cnn_numpy_over_keras_best']}x; "
+                  f"NumPy MLP at {100 * res['mlp']['numpy']['fraction_of_matmul']:.1f}% of the matmul rate "
+                  f"({res['matmul']['gflops_bound']} GFLOP/s)")
     return 1 if failed else 0
 
 

@@ -329,6 +329,13 @@ def dropout_forward(a, p, rng, training=True):
     keep = rng.random(np.shape(a)) >= p
     return a * keep * (1 - p), keep
 ''',
+        "scales the kept units by 1/p instead of 1/(1-p) (right only at p = 0.5)": '''
+def dropout_forward(a, p, rng, training=True):
+    if not training:
+        return np.array(a, dtype=float), np.ones(np.shape(a), dtype=bool)
+    keep = rng.random(np.shape(a)) >= p
+    return np.where(keep, a / p, 0.0), keep
+''',
         "mask from rng.binomial (another random stream)": '''
 def dropout_forward(a, p, rng, training=True):
     if not training:
@@ -345,6 +352,10 @@ def dropout_backward(dout, keep, p):
         "multiplies by (1-p)": '''
 def dropout_backward(dout, keep, p):
     return dout * keep * (1 - p)
+''',
+        "scales by 1/p instead of 1/(1-p) (right only at p = 0.5)": '''
+def dropout_backward(dout, keep, p):
+    return np.where(keep, dout / p, 0.0) if p > 0 else np.where(keep, dout, 0.0)
 ''',
         "ignores the mask": '''
 def dropout_backward(dout, keep, p):
@@ -430,6 +441,40 @@ class EarlyStopper:
         if val_loss < self.best_loss:
             self.best_loss, self.best_epoch, self.wait = val_loss, self.epoch, 0
             self.best_params = [np.copy(w) for w in params]
+            return False
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = self.epoch
+            return True
+        return False
+''',
+        "stores the caller's list of arrays, not copies": '''
+class EarlyStopper:
+    def __init__(self, patience, min_delta=0.0):
+        self.patience, self.min_delta, self.epoch, self.wait = patience, min_delta, -1, 0
+        self.best_loss, self.best_epoch, self.best_params, self.stopped_epoch = np.inf, None, None, None
+    def update(self, val_loss, params):
+        self.epoch += 1
+        if val_loss + self.min_delta < self.best_loss:
+            self.best_loss, self.best_epoch, self.wait = float(val_loss), self.epoch, 0
+            self.best_params = params
+            return False
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = self.epoch
+            return True
+        return False
+''',
+        "copies the list but not the arrays (list(params))": '''
+class EarlyStopper:
+    def __init__(self, patience, min_delta=0.0):
+        self.patience, self.min_delta, self.epoch, self.wait = patience, min_delta, -1, 0
+        self.best_loss, self.best_epoch, self.best_params, self.stopped_epoch = np.inf, None, None, None
+    def update(self, val_loss, params):
+        self.epoch += 1
+        if val_loss + self.min_delta < self.best_loss:
+            self.best_loss, self.best_epoch, self.wait = float(val_loss), self.epoch, 0
+            self.best_params = list(params)
             return False
         self.wait += 1
         if self.wait >= self.patience:
