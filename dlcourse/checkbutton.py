@@ -44,7 +44,7 @@ def notebook_path() -> Path | None:
 def summary_lines(output: str) -> list[str]:
     """The check's summary: everything it printed after its "Checking ..." line."""
     lines = [line.rstrip() for line in output.splitlines() if line.strip()]
-    return [line for line in lines if not line.startswith("Checking ")]
+    return [line for line in lines if not line.startswith(("Checking ", "正在检查 "))]  # English, 中文版
 
 
 def render(lines: list[str], note: str = "") -> str:
