@@ -48,6 +48,7 @@ c.Spawner.start_timeout = 120
 c.Spawner.environment = {
     "PATH": os.path.join(VENV, "bin") + ":/usr/local/bin:/usr/bin:/bin",
     "JUPYTER_CONFIG_PATH": JUPYTER_CONFIG,
+    "DLCOURSE_EXCHANGE": env("DLCOURSE_EXCHANGE", "/srv/nbgrader/exchange"),  # read by deploy/nbgrader_config.py
     "TF_CPP_MIN_LOG_LEVEL": "3",
 }
 # A learner's server that sits idle is not stopped here: add jupyterhub-idle-culler as a service if needed.
