@@ -652,7 +652,7 @@ def test_lms_zip_collect(tmp_path, monkeypatch):
         z.writestr(f"dave_1002_{CHAPTER}.ipynb", nbformat.writes(answered(release, solution, wrong=wrong)))
     with open(course / "nbgrader_config.py", "a") as fh:
         fh.write("\n# The LMS's file names: <student>_<id>_<file>.ipynb (nbgrader's FileNameCollector)\n"
-                 "c.FileNameCollector.named_regexp = r'^(?P<student_id>[a-z]+)_(?P<id>\\d+)_(?P<file_id>.+)$'\n"
+                 "c.FileNameCollectorPlugin.named_regexp = r'.*/(?P<student_id>[a-z]+)_(?P<id>\\d+)_(?P<file_id>[^/]+)$'\n"
                  "c.ZipCollectApp.archive_directory = 'archive'\n")
     proc = nbgrader(["zip_collect", CHAPTER], course, env={"DLCOURSE_GRADEBOOK": f"sqlite:///{tmp_path / 'zip.db'}"})
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -665,3 +665,60 @@ def test_lms_zip_collect(tmp_path, monkeypatch):
     page = (course / "class-report.html").read_text()
     assert "Class report: 01-neuron" in page and "carol &amp; dave" in page
     assert "data:image/png;base64," in page
+
+
+# ------------------------------------------------------------------------------------------- deploy/ in step
+def _exec_config(path: Path, env: dict) -> dict:
+    """Run a JupyterHub or nbgrader config file with a recording ``c`` (no hub, no nbgrader): its settings."""
+    from traitlets.config import Config
+
+    c = Config()
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        exec(compile(path.read_text(), str(path), "exec"), {"get_config": lambda: c, "__file__": str(path)})
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return c
+
+
+def test_deploy_files_agree():
+    """deploy/kubernetes (never run here) says what deploy/one-server and deploy/nbgrader_config.py (run by
+    test_a_class_on_jupyterhub) say: the same nbgrader config text, exchange path, server command and URL;
+    its image is built from requirements.txt by course.py; its chart ships the JupyterHub version pinned."""
+    import yaml
+
+    values = yaml.safe_load((DEPLOY / "kubernetes" / "values.yaml").read_text())
+    single = values["singleuser"]
+    nbconf = NBGRADER_SYSTEM_CONFIG.read_text()
+    files = {f["mountPath"]: f for f in single["extraFiles"].values()}
+    assert files["/etc/jupyter/nbgrader_config.py"]["stringData"] == nbconf, \
+        "deploy/kubernetes/values.yaml's nbgrader config differs from deploy/nbgrader_config.py"
+    exchange = _exec_config(NBGRADER_SYSTEM_CONFIG, {}).Exchange.root
+    assert exchange == "/srv/nbgrader/exchange"
+    mounts = {m["mountPath"]: m["name"] for m in single["storage"]["extraVolumeMounts"]}
+    assert exchange in mounts, mounts
+    assert single["extraEnv"]["DLCOURSE_EXCHANGE"] == exchange
+    volumes = {v["name"]: v for v in single["storage"]["extraVolumes"]}
+    assert "persistentVolumeClaim" in volumes[mounts[exchange]]
+
+    hub = _exec_config(HUB_CONFIG, {})
+    assert Path(hub.Spawner.cmd[0]).name == single["cmd"] == "jupyterhub-singleuser"
+    assert hub.Spawner.default_url == single["defaultUrl"]
+    assert hub.Spawner.environment["DLCOURSE_EXCHANGE"] == exchange
+    assert hub.Spawner.environment["JUPYTER_CONFIG_PATH"] == str(Path(next(iter(files))).parent)
+    assert hub.JupyterHub.spawner_class == "localprocess" and hub.JupyterHub.authenticator_class == "pam"
+    assert sorted(hub.Authenticator.admin_users) == sorted(values["hub"]["config"]["Authenticator"]["admin_users"])
+
+    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    chart = re.search(r"^# chart: (\S+) \(ships JupyterHub (\S+),", (DEPLOY / "kubernetes" / "values.yaml").read_text(), re.M)
+    assert chart and chart.group(2) == pins["jupyterhub"], "the chart's JupyterHub must be the one pinned"
+    docker = (DEPLOY / "kubernetes" / "Dockerfile").read_text()
+    assert "COPY course.py requirements.txt" in docker and "python3 course.py setup" in docker
+    assert "solutions" not in re.findall(r"^COPY .*$", docker, re.M).__str__(), "the image must not hold solutions/"
+    proxy = json.loads((DEPLOY / "proxy" / "package.json").read_text())["dependencies"]["configurable-http-proxy"]
+    lock = json.loads((DEPLOY / "proxy" / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/configurable-http-proxy"]["version"] == proxy
