@@ -123,8 +123,10 @@ def _histogram(totals: list[float], top: float) -> str:
 
     fig = Figure(figsize=(6, 3))
     ax = fig.add_subplot()
-    bins = max(1, min(20, int(top) if top >= 1 else 1))
-    ax.hist(totals, bins=bins, range=(0, top or 1), color="#4477aa", edgecolor="white")
+    if top == int(top) and 1 <= top <= 40:  # one bar per whole score
+        ax.hist(totals, bins=[i - 0.5 for i in range(int(top) + 2)], color="#4477aa", edgecolor="white")
+    else:
+        ax.hist(totals, bins=20, range=(0, top or 1), color="#4477aa", edgecolor="white")
     ax.set_xlabel(f"score (out of {top:g})")
     ax.set_ylabel("learners")
     ax.set_title("Score distribution")
