@@ -14,5 +14,5 @@ c.CourseDirectory.course_id = "numpy-to-keras"
 # then makes numpy-to-keras/{outbound,inbound,feedback} with its own modes). A submission is world-readable
 # but lies in inbound/, which nobody but its owner (the instructor) can list, under a name with a random part.
 c.Exchange.root = os.environ.get("DLCOURSE_EXCHANGE", "/srv/nbgrader/exchange")
-# A learner's server lists only this course; a file claiming another learner's name is reported by collect.
+# collect warns when a submission's folder is not owned by the learner it names (a learner submitting as another).
 c.CollectApp.check_owner = True
