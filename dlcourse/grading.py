@@ -854,7 +854,11 @@ def give_to_course_owner(root: Path, paths: list[Path]) -> None:
     for top in paths:
         if not top.exists() or root.resolve() not in top.resolve().parents:
             continue
-        for p in [top, *(top.rglob("*") if top.is_dir() else [])]:
+        found = [str(top)]
+        if top.is_dir() and not top.is_symlink():
+            for folder, dirs, files in os.walk(top, followlinks=False):  # never through a symbolic link
+                found += [os.path.join(folder, n) for n in dirs + files]
+        for p in found:
             try:
                 os.chown(p, st.st_uid, st.st_gid, follow_symlinks=False)
             except OSError:
