@@ -20,7 +20,7 @@ def check_button(path=None):
     """A "Check my chapter" button: this chapter's tests on the saved notebook, one line per exercise."""
     from .checkbutton import check_button as _check_button
 
-    return _check_button(path)
+    _check_button(path)
 
 
 __version__ = "0.1.0"

@@ -66,8 +66,9 @@ def run_check(path: Path, timeout: int = 900) -> list[str]:
     return lines
 
 
-def check_button(path: str | Path | None = None):
-    """Show the button (and the place where its summary appears); returns the widget."""
+def check_button(path: str | Path | None = None) -> None:
+    """Show the button and, under it, the place where its summary appears. Returns None, so that a
+    cell ending in ``check_button()`` shows the button once, not a second time as the cell's value."""
     import ipywidgets as widgets
     from IPython import get_ipython
     from IPython.display import display
@@ -111,4 +112,3 @@ def check_button(path: str | Path | None = None):
 
     button.on_click(on_click)
     display(box)
-    return box

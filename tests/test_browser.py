@@ -523,3 +523,130 @@ def test_learner_answers_runs_all_and_validates_in_the_browser(chapter, browser,
           f"{figures['first_keras_cell_done_s']} s after the server started "
           f"({figures['first_keras_cell_after_run_all_s']} s after Run All); Validate answered in "
           f"{figures['validate_dialog_s']} s. Screenshots: {', '.join(p.name for p in copied)}")
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 05 (a class among the exercises): the one-line stub error, and "Check my chapter"
+# --------------------------------------------------------------------------------------------
+
+CHECK_CHAPTER = "05-iris-mlp"
+
+
+@pytest.mark.skipif(not _released(CHECK_CHAPTER), reason=f"chapters/{CHECK_CHAPTER} is not released yet")
+def test_check_my_chapter_names_the_failing_exercise_first(browser, tmp_path):
+    """Run All on the untouched chapter stops at a one-line message, not a traceback; then with two
+    exercises right, one wrong and the rest unanswered, the learner saves, presses "Check my chapter"
+    and the summary's first line is on screen without scrolling, followed by the wrong exercise's name."""
+    case = chapter_case(tmp_path, CHECK_CHAPTER)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    ids = case.exercise_ids
+    right, wrong = ids[:2], ids[2]
+    lab = start_lab(case.course, tmp_path)
+    context = None
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        learner = Learner(page, case, shots)
+        learner.open_notebook(lab)
+        learner.wait_for_kernel()
+
+        # 1. Run All on the untouched chapter: the first test cell says, in one line, what to write.
+        learner.run_all()
+        first_test = case.index_of("test-" + ids[0][len("fn-"):])
+        learner.show_cell(first_test)
+        text = (learner.cell(first_test).locator(".jp-Cell-outputArea").text_content() or "").strip()
+        name = ids[0][len("fn-"):]
+        assert text.startswith(f"NotImplementedError: {name} is not written yet"), text
+        assert len([line for line in text.splitlines() if line.strip()]) == 1, f"not one line:\n{text}"
+        assert "Traceback" not in text and "Cell In[" not in text, text
+        learner.show_cell(first_test)
+        learner.shot("untouched-run-all-one-line")
+
+        # 2. Two right, one wrong, the rest blank; save; press the button.
+        for gid in right:
+            learner.replace_cell_text(case.index_of(gid), case.answers[gid])
+        learner.replace_cell_text(case.index_of(wrong), case.wrong_answer(wrong))
+        page.keyboard.press("ControlOrMeta+s")
+        page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')",
+                               timeout=30_000)
+        button_cell = next(i for i, c in enumerate(case.release.cells)
+                           if c.cell_type == "code" and "check_button()" in c.source)
+        learner.show_cell(button_cell)
+        learner.cell(button_cell).locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")                     # run the cell: the button appears
+        button = learner.cell(button_cell).get_by_role("button", name="Check my chapter")
+        button.wait_for(state="visible", timeout=120_000)
+        button.click()
+        summary = learner.cell(button_cell).locator("pre.dlcourse-check")
+        page.wait_for_function(
+            """(i) => { const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i];
+                        const p = c && c.querySelector('pre.dlcourse-check');
+                        return p !== null && !p.textContent.startsWith('Checking '); }""",
+            arg=button_cell, timeout=VALIDATE_TIMEOUT_S * 1000, polling=500)
+        lines = [line for line in summary.inner_text().splitlines() if line.strip()]
+        n = len(ids) - len(right)
+        assert lines[0] == f"{n} of {len(ids)} exercises need work:", lines
+        assert lines[1].strip().startswith(f"- {wrong[len('fn-'):]}: "), lines
+        assert any(line.startswith("Passed: ") and all(g[len("fn-"):] in line for g in right) for line in lines), lines
+        box = summary.bounding_box()              # where it appeared: the learner did not scroll
+        assert box is not None and 0 <= box["y"] and box["y"] + 40 <= page.viewport_size["height"], box
+        learner.shot("check-my-chapter-summary")
+    finally:
+        if context is not None:
+            context.close()
+        stop_lab(lab)
+        _publish_screenshots(shots, case.chapter)
+
+
+SLIDER_CHAPTER = "10-optimizers"
+
+
+@pytest.mark.skipif(not _released(SLIDER_CHAPTER), reason=f"chapters/{SLIDER_CHAPTER} is not released yet")
+def test_the_momentum_sliders_first_figure_is_drawn(browser, tmp_path):
+    """Chapter 10's sliders: after Run All (every exercise answered), the first render is one complete
+    figure (the blank first render weighed 1,622 bytes), with no stray text line, and a slider redraws it."""
+    case = chapter_case(tmp_path, SLIDER_CHAPTER)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    lab = start_lab(case.course, tmp_path)
+    context = None
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        learner = Learner(page, case, shots)
+        learner.open_notebook(lab)
+        learner.wait_for_kernel()
+        for gid in case.exercise_ids:
+            learner.replace_cell_text(case.index_of(gid), case.answers[gid])
+        learner.run_all()
+        index = next(i for i, c in enumerate(case.release.cells) if c.get("id") == "momentum-slider")
+        learner.show_cell(index)
+        image = learner.cell(index).locator(".momentum-slider-output img")
+        image.wait_for(state="visible", timeout=120_000)
+        assert image.count() == 1, f"{image.count()} figures in the slider's output"
+        first = image.get_attribute("src") or ""
+        assert first.startswith("data:image/png;base64,") and len(first) > 10_000, \
+            f"the first render is blank or missing ({len(first)} characters of PNG data)"
+        natural = image.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        assert natural[0] > 300 and natural[1] > 150, natural
+        text = learner.cell(index).locator(".jp-Cell-outputArea").text_content() or ""
+        assert "<Figure" not in text and "None)" not in text, text
+        learner.shot("momentum-slider-first-render")
+        slider = learner.cell(index).locator(".momentum-slider .widget-slider").first
+        slider.locator(".noUi-handle, .ui-slider-handle, [role=slider]").first.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            """([i, before]) => { const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i];
+                                 const img = c && c.querySelector('.momentum-slider-output img');
+                                 return img !== null && img.src.length > 10000 && img.src !== before; }""",
+            arg=[index, first], timeout=60_000, polling=200)
+        assert learner.cell(index).locator(".momentum-slider-output img").count() == 1
+        learner.shot("momentum-slider-after-a-step")
+    finally:
+        if context is not None:
+            context.close()
+        stop_lab(lab)
+        _publish_screenshots(shots, case.chapter)

@@ -170,12 +170,6 @@ def weighted_cross_entropy(p, y, class_weight=None):
 
 MISTAKES = {
     "validation_split": {
-        "copies instead of views (fancy indexing)": '''
-def validation_split(x, y, val_fraction):
-    n_fit = math.floor(len(x) * (1 - val_fraction))
-    fit, val = np.arange(n_fit), np.arange(n_fit, len(x))
-    return x[fit], y[fit], x[val], y[val]
-''',
         "validation rows taken from the front": '''
 def validation_split(x, y, val_fraction):
     n_val = len(x) - math.floor(len(x) * (1 - val_fraction))
