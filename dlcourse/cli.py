@@ -5,7 +5,7 @@
   check CHAPTER|NOTEBOOK   learner self-check: run a notebook's tests, say which fail and why (--zh: 中文版)
   reset CHAPTER            learner: fresh copy of a chapter in chapters/, theirs kept as a dated backup (--zh)
   translations CHAPTER     translator: cells whose translation is stale or missing; --stamp CELL when updated
-  grade CHAPTER            instructor: autograde submitted/, write feedback, export grades.csv
+  grade CHAPTER            instructor: autograde submitted/, write feedback, grades.csv and the class report
   bench [CHAPTER ...]      run the solution notebooks in fast and full mode (time, memory, figures),
                            then NumPy vs Keras training throughput and the matmul bound
   lab-setup                this environment's JupyterLab as learners get it (nbgrader learner tools only)
@@ -304,19 +304,25 @@ def cmd_translations(args) -> int:
 
 
 def cmd_grade(args) -> int:
+    from .classreport import report_path
     from .grading import grade_chapter
 
-    cid = resolve_chapter(args.chapter)
+    root = Path(args.course).resolve() if args.course else ROOT
+    if not (root / "nbgrader_config.py").is_file() or not (root / "solutions").is_dir():
+        raise CourseError(f"{root} is not a course folder (it needs nbgrader_config.py and solutions/).")
+    cid = resolve_chapter(args.chapter, root)
     if args.workers is not None and args.workers < 1:
         raise CourseError(f"--workers must be at least 1, got {args.workers}.")
-    results = grade_chapter(ROOT, cid, submitted=Path(args.submitted) if args.submitted else None,
+    csv_path = Path(args.csv) if Path(args.csv).is_absolute() or not args.course else root / args.csv
+    results = grade_chapter(root, cid, submitted=Path(args.submitted) if args.submitted else None,
                             workers=args.workers, dask=args.dask, fast=not args.full, timeout=args.timeout,
-                            memory_mb=args.memory_mb, force=args.force, csv_path=Path(args.csv),
+                            memory_mb=args.memory_mb, force=args.force, csv_path=csv_path,
                             sandboxed=False if args.no_sandbox else None)
     errors = [r for r in results if r.get("status") != "graded"]
     flagged = [r for r in results if r.get("flags")]
     print(f"{len(results)} submission(s): {len(results) - len(errors)} graded, {len(errors)} with errors, "
-          f"{len(flagged)} flagged. Grades: {args.csv}; feedback: {ROOT / 'feedback'}.")
+          f"{len(flagged)} flagged. Grades: {csv_path}; class report: {report_path(csv_path)}; "
+          f"feedback: {root / 'feedback'}.")
     for r in errors:
         print(f"  ERROR {r['student']}: {r.get('message')}")
     for r in flagged:
@@ -427,7 +433,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("grade", help="autograde a chapter's submissions, write feedback and grades.csv")
     p.add_argument("chapter")
     p.add_argument("--submitted", help="folder of submissions, <student>/<chapter>/<chapter>.ipynb (default submitted/)")
-    p.add_argument("--csv", default="grades.csv", help="where to write the grades (default grades.csv)")
+    p.add_argument("--course", help="the course folder to grade in (default: the one this package is in); "
+                                    "nbgrader's layout: solutions/, submitted/, and feedback/ written there")
+    p.add_argument("--csv", default="grades.csv", help="where to write the grades (default grades.csv, in the course "
+                                                       "folder with --course); the class report goes next to it")
     p.add_argument("--workers", type=int, default=None, help="parallel workers (default: number of cores)")
     p.add_argument("--dask", nargs="?", const="local", default=None, metavar="SCHEDULER",
                    help="run the notebooks on Dask: a local cluster, or the scheduler at this address")

@@ -38,6 +38,7 @@ from traitlets import Integer, Unicode
 
 from . import sandbox
 from .course import COURSE_ID, CourseError, make_course_copy, nbgrader
+from .classreport import report_path
 from .kernelside import MIME as REPLY_MIME
 
 # nbgrader's Gradebook shells out to `alembic`, which lives next to this Python.
@@ -829,8 +830,39 @@ def grade_chapter(root: Path, chapter: str, *, submitted: Path | None = None, wo
                 else:
                     close()
     if csv_path:
-        write_csv(csv_path, db_url, chapter, journal, order=notebook_order(root / "solutions" / chapter / f"{chapter}.ipynb"))
+        order = notebook_order(root / "solutions" / chapter / f"{chapter}.ipynb")
+        write_csv(csv_path, db_url, chapter, journal, order=order)
+        from .classreport import write_class_report
+
+        try:  # the report is for reading: a failure to draw it must not fail the grading run
+            write_class_report(report_path(csv_path), root, chapter, db_url, journal, order, COURSE_ID)
+        except Exception as exc:  # noqa: BLE001
+            log(f"warning: the class report could not be written ({exc.__class__.__name__}: {exc})")
+    give_to_course_owner(root, [root / "autograded", root / "feedback", state_dir]
+                         + ([Path(csv_path), report_path(Path(csv_path))] if csv_path else []))
     return results
+
+
+def give_to_course_owner(root: Path, paths: list[Path]) -> None:
+    """Grading runs as root for the sandbox (``sudo python -m dlcourse grade``, as on a class hub), but what
+    it writes into an instructor's course folder stays the instructor's: chown to the folder's owner."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return
+    st = os.stat(root)
+    if st.st_uid == 0:
+        return
+    for top in paths:
+        if not top.exists() or root.resolve() not in top.resolve().parents:
+            continue
+        found = [str(top)]
+        if top.is_dir() and not top.is_symlink():
+            for folder, dirs, files in os.walk(top, followlinks=False):  # never through a symbolic link
+                found += [os.path.join(folder, n) for n in dirs + files]
+        for p in found:
+            try:
+                os.chown(p, st.st_uid, st.st_gid, follow_symlinks=False)
+            except OSError:
+                pass
 
 
 def notebook_order(source: Path) -> list[str]:

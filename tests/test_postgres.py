@@ -9,13 +9,8 @@ adds no row. The server is stopped at the end. Skipped where the server is not i
 """
 from __future__ import annotations
 
-import glob
 import os
-import pwd
 import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -23,14 +18,10 @@ import pytest
 from dlcourse.course import COURSE_ID, ROOT, make_course_copy
 from dlcourse.grading import ensure_assignment, grade_chapter, record, template_gradebook
 from gradecheck import exercises, make_wrong
+from pgserver import NoServer, postgres_server
 
 CHAPTER = "01-neuron"
 REQUIRED = os.environ.get("DLCOURSE_REQUIRE_POSTGRES") == "1"
-
-
-def _server_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
 
 
 def _missing(reason: str):
@@ -42,40 +33,15 @@ def _missing(reason: str):
 @pytest.fixture(scope="module")
 def postgres_url():
     pytest.importorskip("psycopg", reason="the PostgreSQL driver psycopg (3) is not installed (requirements.txt)")
-    bindir = _server_bin()
-    if bindir is None:
-        _missing("Debian's PostgreSQL server is not installed (apt-get install postgresql; .ci/run does it)")
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root: use Debian's postgres user
-        try:
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            _missing("running as root and there is no 'postgres' user to run the server as")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    base = Path(tempfile.mkdtemp(prefix="dlcourse-pg-"))
-    os.chmod(base, 0o755)
-    data, sock = base / "data", base / "sock"
-    sock.mkdir()
-    if as_user:
-        os.chown(sock, pw.pw_uid, pw.pw_gid)
-        os.chown(base, pw.pw_uid, pw.pw_gid)
-
-    def run(*argv, check=True):
-        return subprocess.run(as_user + [str(a) for a in argv], capture_output=True, text=True, check=check, timeout=120)
-
     try:
-        run(bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        run(bindir / "pg_ctl", "-D", data, "-l", base / "server.log", "-w", "-t", "60",
-            "-o", f"-k {sock} -c listen_addresses='' -p 54329", "start")
-    except subprocess.CalledProcessError as exc:
-        shutil.rmtree(base, ignore_errors=True)
-        _missing(f"the PostgreSQL server did not start: {(exc.stderr or exc.stdout)[-300:]}")
+        server = postgres_server(port=54329)
+        url = server.__enter__()
+    except NoServer as exc:
+        _missing(str(exc))
     try:
-        run(bindir / "psql", "-h", sock, "-p", "54329", "-U", "postgres", "-c", "create database gradebook")
-        yield f"postgresql://postgres@/gradebook?host={sock}&port=54329"
+        yield url
     finally:
-        run(bindir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop", check=False)
-        shutil.rmtree(base, ignore_errors=True)
+        server.__exit__(None, None, None)
 
 
 def _grades(db_url: str) -> dict:
