@@ -53,7 +53,7 @@ def machine() -> dict:
 def rate(times: list[float], n: int) -> dict:
     rates = [n / t for t in times]
     return {"samples_per_s_median": round(statistics.median(rates)), "samples_per_s_min": round(min(rates)),
-            "samples_per_s_max": round(max(rates)), "epoch_s": [round(t, 3) for t in times]}
+            "samples_per_s_max": round(max(rates)), "epoch_s": [round(t, 6) for t in times]}
 
 
 def blas_threads(epoch, log) -> int:

@@ -51,8 +51,10 @@ def test_bench_throughput_quick(tmp_path):
             assert 0 < r[side]["fraction_of_matmul"] < 5, (kind, side, r[side])
         for k in ("keras_default", "keras_best"):
             per_round = r["rounds"][f"numpy_over_{k}"]
+            # epoch times are kept to the microsecond and ratios to 3 decimals; quick-mode epochs
+            # last only milliseconds, so allow 1% for the rounding of both
             expected = [tk / tn for tn, tk in zip(r["numpy"]["epoch_s"], r[k]["epoch_s"])]
-            assert all(abs(a - b) <= 0.01 * b + 2e-3 for a, b in zip(per_round, expected)), (per_round, expected)
+            assert all(abs(a - b) <= 0.01 * b + 1e-3 for a, b in zip(per_round, expected)), (per_round, expected)
             spread = res["ratios"][f"{kind}_numpy_over_{k}_by_round"]
             assert spread["rounds"] == rounds and spread["min"] == min(per_round) and spread["max"] == max(per_round)
             assert spread["min"] <= spread["median"] == res["ratios"][f"{kind}_numpy_over_{k}"] <= spread["max"]
